@@ -1,0 +1,148 @@
+"""Layout and context features of lines, for the relevance model.
+
+Pure functions of the text: no models here. Text-model scores are added by
+``relevance`` as context features, using ``context_features`` below.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from classifier.segment import Line
+
+LONG_LINE_CHARS = 150  # a line this long is almost never menu residue
+WINDOW = 5
+_TERMINAL = tuple('.!?:;"”’»)…。！？')
+_BULLET = re.compile(r"^\s*(?:[•*·‣▪◦●■□>›»\-–—]|\d{1,3}[.)])\s")
+_URL = re.compile(r"https?://|www\.|\S+@\S+\.\w{2,}|\.(?:com|org|net|de|uk)\b", re.I)
+_SEPARATORS = re.compile(r"[|•»·/›>]")
+_SENTENCE_END = re.compile(r"[.!?。！？][\"”’)]?\s+\S")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_DIGITS = re.compile(r"\d+")
+
+LINE_FEATURES = (
+    "log_chars", "log_words", "frac_alpha", "frac_digit", "frac_upper", "frac_punct",
+    "ends_terminal", "starts_bullet", "title_ratio", "has_url", "separators_per_word",
+    "mean_word_len", "sentences", "has_copyright", "indented",
+    "rel_line_pos", "rel_char_pos", "block_lines", "pos_in_block", "block_mean_chars",
+    "doc_lines", "doc_chars", "dup_in_doc", "dup_across_docs",
+    "before_first_long", "after_last_long", "dist_long", "long_density",
+    "prev_chars", "next_chars",
+)
+
+
+def repetition_key(text: str) -> str:
+    """Lines that differ only in case, digits or spacing repeat the same template."""
+    return " ".join(_DIGITS.sub("0", text.lower()).split())
+
+
+def corpus_repetition(documents_lines: Sequence[Sequence[Line]]) -> Counter:
+    """In how many documents of the chunk each line template occurs."""
+    counts: Counter = Counter()
+    for lines in documents_lines:
+        counts.update({repetition_key(line.text) for line in lines})
+    return counts
+
+
+def _text_stats(text: str) -> list[float]:
+    n = len(text)
+    stripped = text.strip()
+    words = stripped.split()
+    n_words = len(words)
+    letters = sum(c.isalpha() for c in text)
+    digits = sum(c.isdigit() for c in text)
+    upper = sum(c.isupper() for c in text)
+    spaces = sum(c.isspace() for c in text)
+    punct = n - letters - digits - spaces
+    alpha_words = _WORD.findall(stripped)
+    capitalised = sum(w[0].isupper() for w in alpha_words)
+    return [
+        math.log1p(n),
+        math.log1p(n_words),
+        letters / n if n else 0.0,
+        digits / n if n else 0.0,
+        upper / letters if letters else 0.0,
+        punct / n if n else 0.0,
+        float(stripped.endswith(_TERMINAL)),
+        float(bool(_BULLET.match(text))),
+        capitalised / len(alpha_words) if alpha_words else 0.0,
+        float(bool(_URL.search(text))),
+        len(_SEPARATORS.findall(text)) / max(n_words, 1),
+        (sum(map(len, alpha_words)) / len(alpha_words)) if alpha_words else 0.0,
+        float(len(_SENTENCE_END.findall(stripped))),
+        float("©" in text or "(c)" in text.lower()),
+        float(text[:1].isspace()),
+    ]
+
+
+def line_features(lines: Sequence[Line], text_length: int, repetition: Counter | None = None) -> np.ndarray:
+    """One row of ``LINE_FEATURES`` per line of one document."""
+    n = len(lines)
+    matrix = np.zeros((n, len(LINE_FEATURES)), dtype=np.float32)
+    if not n:
+        return matrix
+    lengths = np.array([len(line.text.strip()) for line in lines], dtype=np.float32)
+    keys = [repetition_key(line.text) for line in lines]
+    in_doc = Counter(keys)
+    blocks: dict[int, list[int]] = {}
+    for i, line in enumerate(lines):
+        blocks.setdefault(line.paragraph, []).append(i)
+    long_idx = np.flatnonzero(lengths >= LONG_LINE_CHARS)
+    first_long = long_idx[0] if len(long_idx) else n
+    last_long = long_idx[-1] if len(long_idx) else -1
+    is_long = (lengths >= LONG_LINE_CHARS).astype(np.float32)
+    window_long = np.convolve(is_long, np.ones(2 * WINDOW + 1), mode="same") / (2 * WINDOW + 1)
+    doc_chars = float(lengths.sum())
+    for i, line in enumerate(lines):
+        block = blocks[line.paragraph]
+        dist = int(np.min(np.abs(long_idx - i))) if len(long_idx) else 50
+        matrix[i] = _text_stats(line.text) + [
+            i / n,
+            line.start / max(text_length, 1),
+            math.log1p(len(block)),
+            block.index(i) / len(block),
+            math.log1p(float(lengths[block].mean())),
+            math.log1p(n),
+            math.log1p(doc_chars),
+            float(min(in_doc[keys[i]] - 1, 10)),
+            math.log1p(max((repetition[keys[i]] - 1) if repetition else 0, 0)),
+            float(i < first_long),
+            float(i > last_long),
+            min(dist, 50) / 50,
+            float(window_long[i]),
+            math.log1p(float(lengths[i - 1])) if i > 0 else -1.0,
+            math.log1p(float(lengths[i + 1])) if i + 1 < n else -1.0,
+        ]
+    return matrix
+
+
+def context_names(prefix: str) -> tuple[str, ...]:
+    return tuple(f"{prefix}_{name}" for name in ("self", "prev1", "next1", "prev2", "next2", "block", "window", "doc"))
+
+
+def context_features(scores: np.ndarray, lines: Sequence[Line]) -> np.ndarray:
+    """Neighbourhood of one per-line score: itself, neighbours, its block, a window, the page."""
+    n = len(scores)
+    out = np.full((n, 8), -1.0, dtype=np.float32)
+    if not n:
+        return out
+    out[:, 0] = scores
+    out[1:, 1] = scores[:-1]
+    out[:-1, 2] = scores[1:]
+    out[2:, 3] = scores[:-2]
+    out[:-2, 4] = scores[2:]
+    paragraphs = np.array([line.paragraph for line in lines])
+    for paragraph in np.unique(paragraphs):
+        mask = paragraphs == paragraph
+        out[mask, 5] = scores[mask].mean()
+    kernel = np.ones(2 * WINDOW + 1)
+    sums = np.convolve(scores, kernel, mode="same")
+    counts = np.convolve(np.ones(n), kernel, mode="same")
+    out[:, 6] = sums / counts
+    out[:, 7] = scores.mean()
+    return out

