@@ -36,6 +36,15 @@ LINE_FEATURES = (
 )
 
 
+def window_mean(values: np.ndarray, reach: int) -> np.ndarray:
+    """Mean of each value and up to ``reach`` neighbours on each side."""
+    n = len(values)
+    sums = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
+    index = np.arange(n)
+    low, high = np.maximum(index - reach, 0), np.minimum(index + reach + 1, n)
+    return (sums[high] - sums[low]) / (high - low)
+
+
 def repetition_key(text: str) -> str:
     """Lines that differ only in case, digits or spacing repeat the same template."""
     return " ".join(_DIGITS.sub("0", text.lower()).split())
@@ -96,7 +105,7 @@ def line_features(lines: Sequence[Line], text_length: int, repetition: Counter |
     first_long = long_idx[0] if len(long_idx) else n
     last_long = long_idx[-1] if len(long_idx) else -1
     is_long = (lengths >= LONG_LINE_CHARS).astype(np.float32)
-    window_long = np.convolve(is_long, np.ones(2 * WINDOW + 1), mode="same") / (2 * WINDOW + 1)
+    window_long = window_mean(is_long, WINDOW)
     doc_chars = float(lengths.sum())
     for i, line in enumerate(lines):
         block = blocks[line.paragraph]
@@ -140,9 +149,6 @@ def context_features(scores: np.ndarray, lines: Sequence[Line]) -> np.ndarray:
     for paragraph in np.unique(paragraphs):
         mask = paragraphs == paragraph
         out[mask, 5] = scores[mask].mean()
-    kernel = np.ones(2 * WINDOW + 1)
-    sums = np.convolve(scores, kernel, mode="same")
-    counts = np.convolve(np.ones(n), kernel, mode="same")
-    out[:, 6] = sums / counts
+    out[:, 6] = window_mean(scores, WINDOW)
     out[:, 7] = scores.mean()
     return out

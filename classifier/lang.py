@@ -24,8 +24,8 @@ TOP_K = 3
 # How much the surrounding text's and the document's language count for a short unit,
 # added to fastText's probability: "Flecha" amid Spanish is Spanish, "Menu" on an English
 # page English, but "More information" after a Spanish notice on an English page English.
-PRIOR_BONUS = 0.25
-DOC_BONUS = 0.15
+PRIOR_BONUS = 0.3
+DOC_BONUS = 0.2
 SHORT_MIN_SCORE = 0.2
 CONTEXT_REACH = 3  # units on each side whose language is the prior of a short unit
 # A long unit counts towards its document's language in proportion to its letters.

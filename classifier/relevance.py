@@ -3,14 +3,15 @@
 Three parts, stored together in one model folder:
 - two fastText text classifiers over word and character n-grams: ``content.ftz``
   (content or not) and ``labels.ftz`` (the 13 labels);
-- two LightGBM models over layout and context features plus the text models' scores of the
-  line and its neighbours: ``content.gbm.txt`` decides content vs not, ``labels.gbm.txt``
+- two LightGBM models (gzipped text) over layout and context features plus the text models' scores of the
+  line and its neighbours: ``content.gbm.txt.gz`` decides content vs not, ``labels.gbm.txt``
   decides which label within the chosen side;
 - ``meta.json``: feature names, label order, the decision threshold, training figures.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -21,14 +22,20 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ModelError
-from classifier.features import LINE_FEATURES, context_features, context_names, line_features
+from classifier.features import LINE_FEATURES, context_features, context_names, line_features, window_mean
 from classifier.segment import Line, normalise
 from classifier.types import Label, Role
 
 LABELS = tuple(Label)
 CONTENT_LABELS = np.array([label.role is Role.CONTENT for label in LABELS])
-MODEL_FILES = ("meta.json", "content.ftz", "labels.ftz", "content.gbm.txt", "labels.gbm.txt")
+MODEL_FILES = ("meta.json", "content.ftz", "labels.ftz", "content.gbm.txt.gz", "labels.gbm.txt.gz")
 FASTTEXT_PREFIX = "__label__"
+
+
+# Once a page has shown a comment form or a list of links, what follows is seldom article.
+RUNNING_BEFORE = (Label.COMMENT_PROMPT, Label.USER_COMMENT, Label.RELATED, Label.LEGAL, Label.PROMO, Label.BODY)
+RUNNING_AFTER = (Label.BODY, Label.HEADING)
+LABEL_WINDOW = 3
 
 
 def feature_names() -> list[str]:
@@ -36,7 +43,18 @@ def feature_names() -> list[str]:
     names += [f"ft_{label.value}" for label in LABELS]
     names += [f"ft_prev_{label.value}" for label in LABELS]
     names += [f"ft_next_{label.value}" for label in LABELS]
+    names += [f"ft_window_{label.value}" for label in LABELS]
+    names += [f"ft_max_before_{label.value}" for label in RUNNING_BEFORE]
+    names += [f"ft_max_after_{label.value}" for label in RUNNING_AFTER]
     return names
+
+
+def _running_max(values: np.ndarray, reverse: bool = False) -> np.ndarray:
+    """Max over the lines strictly before each line (or after, with ``reverse``)."""
+    if reverse:
+        return _running_max(values[::-1])[::-1]
+    shifted = np.concatenate([[0.0], values[:-1]]) if len(values) else values
+    return np.maximum.accumulate(shifted) if len(values) else values
 
 
 def model_text(line: Line) -> str:
@@ -68,7 +86,12 @@ def assemble_features(lines: Sequence[Line], layout: np.ndarray, content: np.nda
     """All model features of one document's lines, given the text models' scores."""
     previous = np.vstack([np.full((1, len(LABELS)), -1.0, dtype=np.float32), label_probs[:-1]]) if len(lines) else label_probs
     following = np.vstack([label_probs[1:], np.full((1, len(LABELS)), -1.0, dtype=np.float32)]) if len(lines) else label_probs
-    return np.hstack([layout, context_features(content, lines), label_probs, previous, following]).astype(np.float32)
+    window = np.column_stack([window_mean(label_probs[:, j], LABEL_WINDOW) for j in range(len(LABELS))]) if len(lines) else label_probs
+    index = {label: j for j, label in enumerate(LABELS)}
+    before = [_running_max(label_probs[:, index[label]]) for label in RUNNING_BEFORE]
+    after = [_running_max(label_probs[:, index[label]], reverse=True) for label in RUNNING_AFTER]
+    running = np.column_stack(before + after) if len(lines) else np.zeros((0, len(RUNNING_BEFORE) + len(RUNNING_AFTER)))
+    return np.hstack([layout, context_features(content, lines), label_probs, previous, following, window, running]).astype(np.float32)
 
 
 def combine(content_prob: np.ndarray, label_probs: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -123,10 +146,11 @@ class RelevanceModel:
     def _boosters(self):
         import lightgbm
 
-        return (
-            lightgbm.Booster(model_file=str(self.directory / "content.gbm.txt")),
-            lightgbm.Booster(model_file=str(self.directory / "labels.gbm.txt")),
-        )
+        def load(name: str) -> lightgbm.Booster:
+            with gzip.open(self.directory / name, "rt", encoding="utf-8") as handle:
+                return lightgbm.Booster(model_str=handle.read())
+
+        return load("content.gbm.txt.gz"), load("labels.gbm.txt.gz")
 
     def predict(self, documents: Sequence[tuple[Sequence[Line], int]], repetition: Counter) -> list[LinePrediction]:
         """Predictions for each (lines, text length) of a chunk; ``repetition`` counts line

@@ -1,0 +1,316 @@
+"""The `classifier` command: thin typer wrappers around the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from classifier import __version__
+from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_GLOB, DEFAULT_SEED, DEFAULT_TEXT_COLUMN
+from classifier.errors import ClassifierError
+from classifier.readers import InputFormat
+from classifier.types import Profile
+from classifier.write import OutputFormat
+
+app = typer.Typer(
+    help="Label every paragraph of scraped news text with its language and what it is "
+    "(article content or a named kind of noise), and turn corpora into datasets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+
+def _fail(error: ClassifierError) -> None:
+    err.print(f"[red]Error:[/red] {error}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"classifier {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
+) -> None:
+    """Label every paragraph of scraped news text with its language and relevance."""
+
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", "-m", help="Model folder written by `classifier train`. Default: $CLASSIFIER_MODEL, else the model shipped with the package."),
+]
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, disable=quiet or not err.is_terminal, transient=False,
+    )
+
+
+@app.command()
+def label(
+    corpus: Annotated[str, typer.Argument(help="A text file, a folder (searched recursively, see --glob), a .jsonl/.csv/.parquet file, or - for standard input.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file; its extension picks the format (.jsonl, .csv, .parquet). Default: JSONL on standard output.")] = None,
+    format: Annotated[OutputFormat | None, typer.Option("--format", "-f", help="Output format, overriding the extension.")] = None,
+    profile: Annotated[Profile, typer.Option(help="Which units are kept: strict = article content only; lenient = also captions, bylines, author bios and reader comments.")] = Profile.STRICT,
+    lang: Annotated[str | None, typer.Option("--lang", help="Keep only units in this language (ISO 639-1, e.g. en). Default: each document's own language.")] = None,
+    model: ModelOption = None,
+    input_format: Annotated[InputFormat | None, typer.Option("--input-format", help="How to read CORPUS; default: by extension (.txt and others are plain text).")] = None,
+    text_column: Annotated[str, typer.Option(help="Column holding the text in JSONL/CSV/Parquet input.")] = DEFAULT_TEXT_COLUMN,
+    id_column: Annotated[str | None, typer.Option(help="Column holding a document id; default: file:row.")] = None,
+    glob: Annotated[str, typer.Option(help="Files to read when CORPUS is a folder.")] = DEFAULT_GLOB,
+    on_error: Annotated[str, typer.Option(help="A malformed JSONL line: 'fail' stops with its file and line, 'skip' skips it and reports it.")] = "fail",
+    chunk_docs: Annotated[int, typer.Option(min=1, help="Documents labelled together; line repetition across documents is counted within a chunk.")] = DEFAULT_CHUNK_DOCS,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+) -> None:
+    """Label every unit (paragraph, or line of a mixed paragraph) of a corpus.
+
+    One row per unit: doc_id, unit, start, end, text, lang, lang_score, doc_lang,
+    lang_mismatch, label, role, label_score, keep.
+
+    Example: classifier label data/sample -o labels.csv
+    """
+    from classifier.pipeline import Labeller, Settings, SummaryCounter
+    from classifier.readers import read_corpus
+    from classifier.write import output_format, write_records
+
+    try:
+        fmt = output_format(output, format)
+        labeller = Labeller(Settings(model_dir=model, profile=profile, target_lang=lang, chunk_docs=chunk_docs))
+        counter = SummaryCounter()
+        warnings: list[str] = []
+
+        def warn(message: str) -> None:
+            warnings.append(message)
+            counter.skipped.append(message)
+            err.print(f"[yellow]Warning:[/yellow] {message}", highlight=False)
+
+        documents = read_corpus(corpus, input_format, text_column=text_column, id_column=id_column, glob=glob, on_error=on_error, warn=warn)
+        with _progress(quiet) as bar:
+            task = bar.add_task("labelling", total=None)
+
+            def records():
+                for units in labeller.label_documents(documents):
+                    bar.advance(task)
+                    for unit in units:
+                        counter.add(unit)
+                        yield unit.to_record()
+
+            write_records(records(), output, fmt)
+    except ClassifierError as error:
+        _fail(error)
+    if not quiet:
+        _print_summary(counter.summary(), output)
+
+
+def _print_summary(summary, output) -> None:
+    share = summary.kept_characters / summary.characters if summary.characters else 0.0
+    err.print(
+        f"{summary.documents} documents, {summary.units} units, kept {summary.kept_units} units "
+        f"({share:.0%} of characters)" + (f" -> {output}" if output else ""),
+        highlight=False,
+    )
+    err.print("labels: " + ", ".join(f"{k} {v}" for k, v in summary.labels.items()), highlight=False)
+    err.print("languages: " + ", ".join(f"{k} {v}" for k, v in summary.languages.items()), highlight=False)
+    if summary.skipped:
+        err.print(f"skipped: {len(summary.skipped)} (see warnings above)", highlight=False)
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="Benchmark data folder with <dataset>.jsonl and txt/ (see ../shared/data/README.md).")] = Path("../shared/data"),
+    gold: Annotated[Path | None, typer.Option(help="The project's fine-grained gold (line labels).")] = Path("data/gold/gold.csv"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model folder to write.")] = Path("models"),
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed and data give the same model.")] = DEFAULT_SEED,
+    max_pages: Annotated[int | None, typer.Option(help="Use at most this many pages per dataset and split (quick runs).")] = None,
+) -> None:
+    """Train the relevance model on the benchmark pages' train split and the gold labels.
+
+    The test split is never read. Writes content.ftz, labels.ftz, two gzipped LightGBM
+    models and meta.json into OUTPUT; the dev split picks the content threshold.
+
+    Example: classifier train --data ../shared/data -o models
+    """
+    from classifier.train import TrainSettings, train_relevance
+
+    try:
+        result = train_relevance(
+            TrainSettings(data_dir=data, gold_path=gold, out_dir=output, seed=seed, max_pages=max_pages),
+            progress=lambda message: err.print(f"[dim]{message}[/dim]"),
+        )
+    except ClassifierError as error:
+        _fail(error)
+    typer.echo(json.dumps({"model": str(result.out_dir), "threshold": result.threshold, "dev": result.dev, "lines": result.lines}, indent=2))
+
+
+@app.command()
+def evaluate(
+    gold: Annotated[Path | None, typer.Argument(help="Labelled file (.csv/.jsonl/.parquet) with doc_id, start, end, label and text (or dataset references, with --data). Leave out with --benchmark.")] = None,
+    model: ModelOption = None,
+    data: Annotated[Path | None, typer.Option(help="Benchmark data folder, for gold files that refer to its pages.")] = None,
+    split: Annotated[str | None, typer.Option(help="Only gold rows (or benchmark pages) of this split, e.g. test.")] = None,
+    benchmark: Annotated[bool, typer.Option("--benchmark", help="Score body vs noise on the benchmark pages of --split (default test) in --data.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+) -> None:
+    """Measure the model against gold labels: per-label precision/recall/F1, macro-F1,
+    keep/drop F1 by line and by character, a confusion matrix, and breakdowns by dataset
+    and language.
+
+    Example: classifier evaluate data/gold/gold.csv --data ../shared/data --split test
+    """
+    from classifier.evaluate import evaluate as run_evaluate
+    from classifier.evaluate import evaluate_benchmark, read_gold
+    from classifier.pipeline import Labeller, Settings
+
+    try:
+        labeller = Labeller(Settings(model_dir=model))
+        if benchmark:
+            if data is None:
+                raise ClassifierError("--benchmark needs the benchmark folder: add --data ../shared/data.")
+            report = evaluate_benchmark(data, labeller, split=split or "test")
+            if as_json:
+                typer.echo(json.dumps(report.to_dict(), indent=2))
+            else:
+                _print_benchmark(report)
+            return
+        if gold is None:
+            raise ClassifierError("Give a GOLD file, or --benchmark --data DIR to score the benchmark pages.")
+        documents = read_gold(gold, data, [split] if split else None)
+        report = run_evaluate(documents, labeller)
+    except ClassifierError as error:
+        _fail(error)
+    if as_json:
+        typer.echo(report.to_json())
+    else:
+        _print_report(report)
+
+
+def _print_benchmark(report) -> None:
+    console = Console()
+    table = Table(title=f"Body vs noise, {report.split} split: {report.pages} pages, {report.lines} lines")
+    for column in ("dataset", "lines", "P line", "R line", "F1 line", "P char", "R char", "F1 char"):
+        table.add_column(column, justify="right" if column != "dataset" else "left")
+    rows = list(report.by_dataset.items()) + [("all", {"lines": report.lines, "by_line": report.overall_by_line, "by_char": report.overall_by_char})]
+    for name, figures in rows:
+        line, char = figures["by_line"], figures["by_char"]
+        table.add_row(name, str(figures["lines"]), *(f"{line[k]:.3f}" for k in ("precision", "recall", "f1")), *(f"{char[k]:.3f}" for k in ("precision", "recall", "f1")))
+    console.print(table)
+
+
+def _print_report(report) -> None:
+    console = Console()
+    table = Table(title=f"{report.units} gold units in {report.documents} documents; macro-F1 {report.macro_f1:.3f}")
+    for column in ("label", "support", "precision", "recall", "F1"):
+        table.add_column(column, justify="right" if column != "label" else "left")
+    for name, figures in report.per_label.items():
+        table.add_row(name, str(figures["support"]), f"{figures['precision']:.3f}", f"{figures['recall']:.3f}", f"{figures['f1']:.3f}")
+    console.print(table)
+    console.print(f"keep/drop (content) F1: by line {report.keep_by_line['f1']:.3f}, by character {report.keep_by_char['f1']:.3f}")
+    console.print("language: " + ", ".join(f"{k} {v}" for k, v in report.language.items()))
+    labels = list(report.per_label)
+    confusion = Table(title="Confusion (rows: gold, columns: predicted)")
+    confusion.add_column("gold")
+    short = [name[:6] for name in labels]
+    for name in short:
+        confusion.add_column(name, justify="right")
+    for gold_label in labels:
+        row = report.confusion.get(gold_label, {})
+        if row:
+            confusion.add_row(gold_label, *(str(row.get(p, "")) for p in labels))
+    console.print(confusion)
+    by = Table(title="By dataset and language")
+    for column in ("group", "units", "label accuracy", "keep F1 (line)"):
+        by.add_column(column)
+    for prefix, groups in (("dataset", report.by_dataset), ("lang", report.by_language)):
+        for name, figures in groups.items():
+            by.add_row(f"{prefix}={name}", str(figures["units"]), f"{figures['label_accuracy']:.3f}", f"{figures['keep_f1_line']:.3f}")
+    console.print(by)
+
+
+@app.command()
+def export(
+    labelled: Annotated[str, typer.Argument(help="Output of `classifier label` (.jsonl, .csv or .parquet; - for JSONL on standard input).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write; must be empty unless --overwrite.")],
+    as_: Annotated[str, typer.Option("--as", help="parquet | jsonl: Hugging Face datasets layout (train/dev/test + README card); fasttext: __label__X text lines; text: cleaned documents.")] = "parquet",
+    profile: Annotated[str | None, typer.Option(help="strict (content), lenient (+ captions, bylines, bios, comments), all, or labels separated by commas, e.g. body,heading. Default: strict; all for --as fasttext --target relevance.")] = None,
+    lang: Annotated[str | None, typer.Option(help="Keep units in this language only. Default: each document's own language.")] = None,
+    min_chars: Annotated[int, typer.Option(min=0, help="Drop units shorter than this many characters.")] = 0,
+    dedupe: Annotated[str, typer.Option(help="none | exact | near: drop later repeats of a unit's text across the corpus (near: ignoring case, digits, punctuation and spacing).")] = "none",
+    ratios: Annotated[str, typer.Option(help="Shares of train,dev,test; documents, not units, are split.")] = "0.8,0.1,0.1",
+    seed: Annotated[int, typer.Option(help="Changes which documents go to which split.")] = DEFAULT_SEED,
+    group_by: Annotated[str | None, typer.Option(help="Keep groups in one split: site (URL host or parent folder) or a column name, e.g. source.")] = None,
+    target: Annotated[str, typer.Option(help="With --as fasttext: relevance (__label__<label>) or language (__label__<lang>).")] = "relevance",
+    text_layout: Annotated[str, typer.Option(help="With --as text: files (one .txt per document) or jsonl (id, text).")] = "files",
+    overwrite: Annotated[bool, typer.Option(help="Allow writing into a folder that is not empty.")] = False,
+) -> None:
+    """Turn labelled units into a dataset: training splits, fastText files or cleaned text.
+
+    Splits are made by document (or by --group-by), so a document never straddles two.
+
+    Example: classifier export labels.parquet -o dataset --as jsonl --profile lenient --dedupe near
+    """
+    from classifier.export import export_dataset
+
+    try:
+        if target != "relevance" and as_ != "fasttext":
+            raise ClassifierError("--target applies to --as fasttext only.")
+        if text_layout != "files" and as_ != "text":
+            raise ClassifierError("--text-layout applies to --as text only.")
+        try:
+            split_ratios = tuple(float(x) for x in ratios.split(","))
+        except ValueError:
+            raise ClassifierError(f"--ratios {ratios!r}: want three numbers like 0.8,0.1,0.1.") from None
+        result = export_dataset(
+            labelled, output, as_=as_, profile=profile, lang=lang, min_chars=min_chars, dedupe=dedupe,
+            ratios=split_ratios, seed=seed, group_by=group_by, target=target, text_layout=text_layout,
+            command="classifier " + " ".join(sys.argv[1:]), overwrite=overwrite,
+        )
+    except ClassifierError as error:
+        _fail(error)
+    summary = result.to_dict()
+    typer.echo(json.dumps({k: summary[k] for k in ("out_dir", "rows", "documents", "dropped") if k in summary}, indent=2, default=str))
+
+
+@app.command()
+def stats(
+    labelled: Annotated[str, typer.Argument(help="Output of `classifier label` (.jsonl, .csv or .parquet).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Counts and shares of units by label, role, language and source.
+
+    Example: classifier stats labels.parquet --json
+    """
+    from classifier.export import corpus_stats
+
+    try:
+        report = corpus_stats(labelled)
+    except ClassifierError as error:
+        _fail(error)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        return
+    console = Console()
+    for name, frame in report.tables().items():
+        table = Table(title=name)
+        for column in frame.columns:
+            table.add_column(str(column))
+        for row in frame.itertuples(index=False):
+            table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+        console.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app(prog_name="classifier")

@@ -1,0 +1,148 @@
+"""Label documents: segment → language → relevance → units, in chunks of documents."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import islice
+from pathlib import Path
+
+from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_PROFILE, UND, default_model_dir
+from classifier.errors import InputError
+from classifier.features import corpus_repetition
+from classifier.lang import FastTextLID, LangdetectLID, identify
+from classifier.readers import read_corpus
+from classifier.relevance import LABELS, RelevanceModel
+from classifier.segment import join_units, split_lines
+from classifier.types import Document, LabelledUnit, LangGuess, Profile, Summary, Verdict
+
+
+@dataclass(frozen=True)
+class Settings:
+    model_dir: Path | None = None  # None: $CLASSIFIER_MODEL, then the packaged model
+    profile: Profile = DEFAULT_PROFILE
+    target_lang: str | None = None  # None: each document's own language
+    chunk_docs: int = DEFAULT_CHUNK_DOCS
+    use_langdetect: bool = True
+
+
+class Labeller:
+    """Holds the loaded models; label as many chunks as you like with one instance."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.relevance = RelevanceModel(self.settings.model_dir or default_model_dir())
+        self.lid = FastTextLID()
+        self.fallback = LangdetectLID() if self.settings.use_langdetect else None
+
+    @cached_property
+    def _roles(self):
+        return self.settings.profile.roles
+
+    def label_chunk(self, documents: list[Document]) -> list[list[LabelledUnit]]:
+        lines_per_doc = [split_lines(doc.text) for doc in documents]
+        repetition = corpus_repetition(lines_per_doc)
+        predictions = self.relevance.predict([(lines, len(doc.text)) for doc, lines in zip(documents, lines_per_doc, strict=True)], repetition)
+        out = []
+        for doc, lines, prediction in zip(documents, lines_per_doc, predictions, strict=True):
+            guesses, doc_lang = identify([line.text for line in lines], self.lid, self.fallback)
+            keys = [(int(label), guess.lang) for label, guess in zip(prediction.label_index, guesses, strict=True)]
+            units = join_units(doc, lines, keys)
+            labelled = []
+            line_i = 0
+            target = self.settings.target_lang or doc_lang
+            for unit in units:
+                first = line_i
+                while line_i < len(lines) and lines[line_i].end <= unit.end:
+                    line_i += 1
+                span = slice(first, line_i)
+                weights = [len(line.text) for line in lines[span]]
+                total = sum(weights) or 1
+                label = LABELS[int(prediction.label_index[first])]
+                score = sum(w * s for w, s in zip(weights, prediction.label_score[span], strict=True)) / total
+                content = sum(w * s for w, s in zip(weights, prediction.content_prob[span], strict=True)) / total
+                lang_score = sum(w * g.score for w, g in zip(weights, guesses[span], strict=True)) / total
+                lang = LangGuess(guesses[first].lang, lang_score)
+                verdict = Verdict(label, float(score), float(content))
+                keep = verdict.role in self._roles and lang.lang in (target, UND)
+                labelled.append(LabelledUnit(unit, lang, doc_lang, verdict, keep, doc.source))
+            out.append(labelled)
+        return out
+
+    def label_documents(self, documents: Iterable[Document]) -> Iterator[list[LabelledUnit]]:
+        """Labelled units per document, in input order, reading ``chunk_docs`` at a time."""
+        iterator = iter(documents)
+        while chunk := list(islice(iterator, self.settings.chunk_docs)):
+            yield from self.label_chunk(chunk)
+
+
+def label_text(text: str, settings: Settings | None = None, doc_id: str = "text") -> list[LabelledUnit]:
+    """Label one document given as a string."""
+    return Labeller(settings).label_chunk([Document(id=doc_id, text=text)])[0]
+
+
+def label_corpus(
+    path: str | Path,
+    settings: Settings | None = None,
+    **read_options,
+) -> Iterator[LabelledUnit]:
+    """Stream the labelled units of a corpus (file, folder or ``-``); see ``read_corpus``."""
+    labeller = Labeller(settings)
+    for units in labeller.label_documents(read_corpus(path, **read_options)):
+        yield from units
+
+
+def label_dataframe(path_or_texts, settings: Settings | None = None, **read_options):
+    """A pandas DataFrame with one row per unit, from a corpus path or a list of texts."""
+    import pandas as pd
+
+    from classifier.types import RECORD_COLUMNS
+
+    if isinstance(path_or_texts, (str, Path)):
+        units = label_corpus(path_or_texts, settings, **read_options)
+    else:
+        documents = [Document(id=str(i), text=t) for i, t in enumerate(path_or_texts)]
+        units = (u for doc in Labeller(settings).label_documents(documents) for u in doc)
+    return pd.DataFrame([u.to_record() for u in units], columns=list(RECORD_COLUMNS))
+
+
+@dataclass
+class SummaryCounter:
+    """Accumulates the end-of-run summary while units stream past."""
+
+    documents: set = field(default_factory=set)
+    units: int = 0
+    kept_units: int = 0
+    characters: int = 0
+    kept_characters: int = 0
+    labels: Counter = field(default_factory=Counter)
+    languages: Counter = field(default_factory=Counter)
+    skipped: list = field(default_factory=list)
+
+    def add(self, unit: LabelledUnit) -> None:
+        self.documents.add(unit.unit.doc_id)
+        self.units += 1
+        size = unit.unit.end - unit.unit.start
+        self.characters += size
+        if unit.keep:
+            self.kept_units += 1
+            self.kept_characters += size
+        self.labels[unit.verdict.label.value] += 1
+        self.languages[unit.lang.lang] += 1
+
+    def summary(self) -> Summary:
+        return Summary(
+            documents=len(self.documents), units=self.units, kept_units=self.kept_units,
+            characters=self.characters, kept_characters=self.kept_characters,
+            labels=dict(self.labels.most_common()), languages=dict(self.languages.most_common()),
+            skipped=tuple(self.skipped),
+        )
+
+
+def check_profile(value: str) -> Profile:
+    try:
+        return Profile(value)
+    except ValueError:
+        raise InputError(f"Unknown profile {value!r}. Allowed: strict, lenient.") from None

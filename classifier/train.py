@@ -1,0 +1,424 @@
+"""Train the relevance model from benchmark pages and the project's fine-grained gold.
+
+Reproducible: fixed seed, single-threaded fastText, deterministic LightGBM, pages in a
+fixed order. The held-out test pages are never read here.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import json
+import multiprocessing
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from classifier.benchmark import BenchmarkPage, read_benchmark
+from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_SEED
+from classifier.errors import InputError
+from classifier.features import corpus_repetition, line_features
+from classifier.relevance import (
+    FASTTEXT_PREFIX,
+    LABELS,
+    assemble_features,
+    combine,
+    feature_names,
+    ft_content_scores,
+    ft_label_scores,
+    model_text,
+)
+from classifier.segment import Line, split_lines
+from classifier.types import Label, Role
+
+LABEL_INDEX = {label.value: i for i, label in enumerate(LABELS)}
+IGNORE = -1
+# Benchmark gold classes that name one of our labels (the rest only say "noise").
+WEAK_CLASSES = {
+    ("l3s-gn1", "headline"): Label.HEADING,
+    ("l3s-gn1", "fulltext"): Label.BODY,
+    ("l3s-gn1", "supplemental"): Label.CAPTION,
+    ("l3s-gn1", "related"): Label.RELATED,
+    ("l3s-gn1", "comments"): Label.USER_COMMENT,
+    ("dragnet", "comments"): Label.USER_COMMENT,
+}
+WEAK_WEIGHT = 0.25  # a benchmark-derived label counts this much against a hand label
+GOLD_WEIGHT = 2.0
+WEAK_CAP_PER_LABEL = 15000
+
+
+@dataclass
+class TrainingPage:
+    key: str
+    split: str
+    text: str
+    lines: list[Line]
+    content: np.ndarray  # 1 content, 0 not, -1 unknown
+    label: np.ndarray  # index into LABELS, or -1
+    weight: np.ndarray  # weight of the label target
+    dataset: str = ""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    data_dir: Path | None
+    gold_path: Path | None
+    out_dir: Path
+    seed: int = DEFAULT_SEED
+    epoch: int = 5
+    lr: float = 0.5
+    dim: int = 32
+    content_rounds: int = 400
+    label_rounds: int = 150
+    max_pages: int | None = None  # per dataset and split; for quick runs and tests
+    datasets: tuple[str, ...] = ()
+    min_data_in_leaf: int = 20
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    out_dir: Path
+    pages: dict[str, int]
+    lines: dict[str, int]
+    dev: dict[str, float] = field(default_factory=dict)
+    threshold: float = 0.5
+
+
+def _fold(key: str) -> int:
+    return hashlib.sha1(key.encode()).digest()[0] % 2
+
+
+def _gold_lines(path: Path | None) -> dict[str, dict[int, tuple[str, str]]]:
+    """Hand labels by page key and line start offset."""
+    if path is None:
+        return {}
+    if not path.is_file():
+        raise InputError(f"Gold file {path} not found. It is data/gold/gold.csv in the repository; pass --gold.")
+    pages: dict[str, dict[int, tuple[str, str]]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            pages.setdefault(f"{row['dataset']}/{row['doc_id']}", {})[int(row["start"])] = (row["label"], row["split"])
+    return pages
+
+
+def page_from_benchmark(page: BenchmarkPage, gold: dict[int, tuple[str, str]] | None) -> TrainingPage:
+    lines = split_lines(page.text)
+    content = np.full(len(lines), IGNORE, dtype=np.int8)
+    label = np.full(len(lines), IGNORE, dtype=np.int16)
+    weight = np.zeros(len(lines), dtype=np.float32)
+    spans = page.paragraphs
+    j = 0
+    for i, line in enumerate(lines):
+        while j < len(spans) and spans[j].end <= line.start:
+            j += 1
+        if gold and line.start in gold:
+            name = gold[line.start][0]
+            content[i] = Label(name).role is Role.CONTENT
+            label[i] = LABEL_INDEX[name]
+            weight[i] = GOLD_WEIGHT
+            continue
+        if j >= len(spans) or spans[j].start > line.start:
+            continue
+        paragraph = spans[j]
+        if paragraph.label == "body":
+            content[i] = 1
+        elif paragraph.label == "noise":
+            content[i] = 0
+        weak = WEAK_CLASSES.get((page.dataset, paragraph.gold_class or ""))
+        if paragraph.label == "body" and weak is None:
+            weak = Label.HEADING if paragraph.is_title else Label.BODY
+        if weak is not None and paragraph.label in ("body", "noise"):
+            label[i] = LABEL_INDEX[weak.value]
+            weight[i] = WEAK_WEIGHT
+    return TrainingPage(page.key, page.split, page.text, lines, content, label, weight, page.dataset)
+
+
+def page_from_gold_only(key: str, text: str, gold: dict[int, tuple[str, str]], split: str) -> TrainingPage:
+    """A page that exists only in the project's gold (the seeds)."""
+    lines = split_lines(text)
+    content = np.full(len(lines), IGNORE, dtype=np.int8)
+    label = np.full(len(lines), IGNORE, dtype=np.int16)
+    weight = np.zeros(len(lines), dtype=np.float32)
+    for i, line in enumerate(lines):
+        if line.start in gold:
+            name = gold[line.start][0]
+            content[i] = Label(name).role is Role.CONTENT
+            label[i] = LABEL_INDEX[name]
+            weight[i] = GOLD_WEIGHT
+    return TrainingPage(key, split, text, lines, content, label, weight, key.split("/")[0])
+
+
+def load_pages(settings: TrainSettings, splits: tuple[str, ...]) -> list[TrainingPage]:
+    gold = _gold_lines(settings.gold_path)
+    pages: list[TrainingPage] = []
+    taken: Counter = Counter()
+    kwargs = {"datasets": settings.datasets} if settings.datasets else {}
+    for page in read_benchmark(settings.data_dir, splits=splits, **kwargs):
+        if settings.max_pages is not None:
+            if taken[(page.dataset, page.split)] >= settings.max_pages:
+                continue
+            taken[(page.dataset, page.split)] += 1
+        pages.append(page_from_benchmark(page, gold.get(page.key)))
+    repo_data = settings.gold_path.parent.parent if settings.gold_path else None
+    for key, lines in gold.items():
+        dataset, _, doc_id = key.partition("/")
+        split = next(iter(lines.values()))[1]
+        if dataset == "seeds" and split in splits and repo_data is not None:
+            text = (repo_data / "sample" / f"{doc_id}.txt").read_text(encoding="utf-8")
+            pages.append(page_from_gold_only(key, text, lines, split))
+    return pages
+
+
+def _write_rows(rows: Iterable[tuple[str, str]], path: Path) -> Path:
+    with path.open("w", encoding="utf-8") as handle:
+        for label, text in rows:
+            handle.write(f"{FASTTEXT_PREFIX}{label} {text}\n")
+    return path
+
+
+def _fit_fasttext_file(train_file: str, out_file: str, params: dict, quantize: bool) -> str:
+    """Train one fastText model and save it; runs in a fresh process (see ``_fit_fasttext``)."""
+    import fasttext
+
+    fasttext.FastText.eprint = lambda *args, **kwargs: None
+    model = fasttext.train_supervised(input=train_file, **params)
+    if quantize:
+        model.quantize(input=None, qnorm=True, retrain=False, cutoff=50_000)
+    model.save_model(out_file)
+    return out_file
+
+
+def _fit_fasttext(jobs: Sequence[tuple[Path, Path, bool]], settings: TrainSettings) -> list:
+    """Train fastText models, each in a new process, two at a time.
+
+    fasttext-numpy2 0.10.4 gives different models for the same data and seed from the
+    third training in one process on (measured; 0.9.2 does not), so every training gets a
+    fresh process: the first training in a process is reproducible.
+    """
+    import fasttext
+
+    params = {
+        "lr": settings.lr, "epoch": settings.epoch, "wordNgrams": 2, "minn": 2, "maxn": 4,
+        "dim": settings.dim, "bucket": 200_000, "thread": 1, "seed": settings.seed, "verbose": 0,
+    }
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context, max_tasks_per_child=1) as pool:
+        futures = [pool.submit(_fit_fasttext_file, str(src), str(dst), params, quantize) for src, dst, quantize in jobs]
+        paths = [future.result() for future in futures]
+    fasttext.FastText.eprint = lambda *args, **kwargs: None
+    return [fasttext.load_model(path) for path in paths]
+
+
+def _content_rows(pages: Sequence[TrainingPage]) -> Iterable[tuple[str, str]]:
+    for page in pages:
+        for line, target in zip(page.lines, page.content, strict=True):
+            if target != IGNORE:
+                yield ("content" if target else "noise"), model_text(line)
+
+
+def _label_rows(pages: Sequence[TrainingPage], seed: int) -> list[tuple[str, str]]:
+    gold_rows, weak_rows = [], {}
+    for page in pages:
+        for line, target, weight in zip(page.lines, page.label, page.weight, strict=True):
+            if target == IGNORE:
+                continue
+            row = (LABELS[target].value, model_text(line))
+            if weight >= 1:
+                gold_rows.append(row)
+            else:
+                weak_rows.setdefault(row[0], []).append(row)
+    rng = np.random.default_rng(seed)
+    rows = list(gold_rows) * 3  # hand labels are few: repeat them
+    for label in sorted(weak_rows):
+        group = weak_rows[label]
+        if len(group) > WEAK_CAP_PER_LABEL:
+            group = [group[i] for i in sorted(rng.choice(len(group), WEAK_CAP_PER_LABEL, replace=False))]
+        rows.extend(group)
+    order = rng.permutation(len(rows))
+    return [rows[i] for i in order]
+
+
+def _page_features(pages: Sequence[TrainingPage], models_for: Callable[[TrainingPage], tuple]) -> list[np.ndarray]:
+    """Feature matrices per page, with the text models chosen per page (cross-fitting)."""
+    out: list[np.ndarray] = []
+    for start in range(0, len(pages), DEFAULT_CHUNK_DOCS):
+        chunk = pages[start : start + DEFAULT_CHUNK_DOCS]
+        repetition = corpus_repetition([p.lines for p in chunk])
+        for page in chunk:
+            ft_content, ft_labels = models_for(page)
+            texts = [model_text(line) for line in page.lines]
+            if not texts:
+                out.append(np.zeros((0, len(feature_names())), dtype=np.float32))
+                continue
+            layout = line_features(page.lines, len(page.text), repetition)
+            out.append(assemble_features(page.lines, layout, ft_content_scores(ft_content, texts), ft_label_scores(ft_labels, texts)))
+    return out
+
+
+def _booster_params(settings: TrainSettings, **extra) -> dict:
+    return {
+        "learning_rate": 0.05, "num_leaves": 63, "min_data_in_leaf": settings.min_data_in_leaf, "feature_fraction": 0.9,
+        "bagging_fraction": 0.9, "bagging_freq": 1, "lambda_l2": 1.0, "seed": settings.seed,
+        "deterministic": True, "force_row_wise": True, "num_threads": 2, "verbose": -1, **extra,
+    }
+
+
+def _line_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+    tp = float(np.sum(truth & predicted))
+    precision = tp / max(predicted.sum(), 1)
+    recall = tp / max(truth.sum(), 1)
+    return 2 * precision * recall / max(precision + recall, 1e-9)
+
+
+def train_relevance(settings: TrainSettings, progress: Callable[[str], None] = lambda message: None) -> TrainResult:
+    """Train on the benchmark's train split (+ gold) and write a model folder."""
+    progress("reading pages")
+    train_pages = load_pages(settings, ("train",))
+    dev_pages = load_pages(settings, ("dev",))
+    if not train_pages:
+        raise InputError(f"No training pages found in {settings.data_dir}.")
+    return fit_model(train_pages, dev_pages, settings, progress)
+
+
+def fit_model(
+    train_pages: Sequence[TrainingPage],
+    dev_pages: Sequence[TrainingPage],
+    settings: TrainSettings,
+    progress: Callable[[str], None] = lambda message: None,
+) -> TrainResult:
+    """Fit the text models and the boosters on labelled pages; returns counts and dev figures."""
+    import lightgbm
+
+    train_pages, dev_pages = list(train_pages), list(dev_pages)
+    settings.out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        folds = [[p for p in train_pages if _fold(p.key) == k] for k in (0, 1)]
+        jobs = []
+        for k in (0, 1):
+            # Models for fold k learn from the other fold, so fold k's features are honest.
+            other = folds[1 - k] or folds[k]
+            jobs.append((_write_rows(_content_rows(other), workdir / f"content{k}.txt"), workdir / f"content{k}.bin", False))
+            jobs.append((_write_rows(_label_rows(other, settings.seed), workdir / f"labels{k}.txt"), workdir / f"labels{k}.bin", False))
+        jobs.append((_write_rows(_content_rows(train_pages), workdir / "content.txt"), settings.out_dir / "content.ftz", True))
+        jobs.append((_write_rows(_label_rows(train_pages, settings.seed), workdir / "labels.txt"), settings.out_dir / "labels.ftz", True))
+        progress("text models (6 fastText trainings)")
+        models = _fit_fasttext(jobs, settings)
+        fold_models = [(models[0], models[1]), (models[2], models[3])]
+        ft_content, ft_labels = models[4], models[5]
+        progress("features")
+        train_x = np.vstack(_page_features(train_pages, lambda p: fold_models[_fold(p.key)]))
+        dev_x = np.vstack(_page_features(dev_pages, lambda p: (ft_content, ft_labels))) if dev_pages else None
+    content_y = np.concatenate([p.content for p in train_pages])
+    label_y = np.concatenate([p.label for p in train_pages])
+    label_w = np.concatenate([p.weight for p in train_pages])
+    names = feature_names()
+
+    progress("content model")
+    has_content = content_y != IGNORE
+    content_weight = np.where(label_w >= 1, GOLD_WEIGHT, 1.0)[has_content]
+    content_booster = lightgbm.train(
+        _booster_params(settings, objective="binary"),
+        lightgbm.Dataset(train_x[has_content], content_y[has_content].astype(np.float32), weight=content_weight, feature_name=names),
+        num_boost_round=settings.content_rounds,
+    )
+    progress("label model")
+    has_label = label_y != IGNORE
+    label_booster = lightgbm.train(
+        _booster_params(settings, objective="multiclass", num_class=len(LABELS), num_leaves=15),
+        lightgbm.Dataset(train_x[has_label], label_y[has_label], weight=label_w[has_label], feature_name=names),
+        num_boost_round=settings.label_rounds,
+    )
+
+    threshold, dev_figures = 0.5, {}
+    if dev_x is not None and len(dev_x):
+        dev_y = np.concatenate([p.content for p in dev_pages])
+        known = dev_y != IGNORE
+        dev_prob = content_booster.predict(dev_x)
+        # The one figure tuned on dev: the content threshold that maximises line F1.
+        candidates = np.round(np.arange(0.1, 0.71, 0.02), 2)
+        scores = [_line_f1(dev_y[known] == 1, dev_prob[known] >= t) for t in candidates]
+        threshold = float(candidates[int(np.argmax(scores))])
+        dev_figures["content_line_f1"] = round(float(max(scores)), 4)
+        dev_labels = np.concatenate([p.label for p in dev_pages])
+        dev_weights = np.concatenate([p.weight for p in dev_pages])
+        gold_mask = (dev_labels != IGNORE) & (dev_weights >= 1)
+        if gold_mask.any():
+            best, _ = combine(dev_prob, label_booster.predict(dev_x), threshold)
+            dev_figures["gold_label_accuracy"] = round(float(np.mean(best[gold_mask] == dev_labels[gold_mask])), 4)
+
+    progress("writing model")
+    out = settings.out_dir
+    for booster, name in ((content_booster, "content"), (label_booster, "labels")):
+        # mtime=0: the same training gives byte-identical files.
+        with open(out / f"{name}.gbm.txt.gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+            handle.write(booster.model_to_string().encode("utf-8"))
+    pages_by = dict(Counter(f"{p.dataset}/{p.split}" for p in train_pages + dev_pages))
+    lines_by = {
+        "train_content_targets": int(has_content.sum()),
+        "train_label_targets": int(has_label.sum()),
+        "train_hand_labels": int((label_w >= 1).sum()),
+    }
+    meta = {
+        "features": names,
+        "labels": [label.value for label in LABELS],
+        "threshold": threshold,
+        "seed": settings.seed,
+        "trained": date.today().isoformat(),
+        "pages": pages_by,
+        "lines": lines_by,
+        "dev": dev_figures,
+    }
+    (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    (out / "README.md").write_text(model_card(meta), encoding="utf-8")
+    return TrainResult(out, pages_by, lines_by, dev_figures, threshold)
+
+
+HELD_OUT_MARK = "<!-- held-out figures: written by scripts/benchmark.py -->"
+
+
+def model_card(meta: dict) -> str:
+    pages = "\n".join(f"| {key} | {count} |" for key, count in sorted(meta["pages"].items()))
+    dev = ", ".join(f"{k} {v}" for k, v in meta["dev"].items()) or "none"
+    return f"""# Relevance model
+
+Trained {meta['trained']} by `classifier train` (seed {meta['seed']}); reproducible with the same
+command, data and seed.
+
+## What it is
+- `content.ftz`, `labels.ftz`: fastText supervised classifiers over word bigrams and character
+  2–4-grams of each line (content or not; the 13 labels), quantised.
+- `content.gbm.txt.gz`, `labels.gbm.txt.gz`: LightGBM models over {len(meta['features'])} features:
+  layout (length, punctuation, capitalisation, digits, bullets, position, block shape, distance
+  to long lines), repetition of the line within the page and across the documents labelled
+  together, and the text models' scores of the line, its neighbours, its block, a window and
+  the page. The content model decides content vs not (threshold {meta['threshold']}, chosen on the dev
+  split); the label model picks the label within that side.
+
+## Training data
+Pages of `../shared/data` in the train split (the dev split only picks the threshold; the test
+split is never read), plus the project's hand labels in `data/gold/gold.csv` (train split)
+and the five seed pages. Body/noise targets come from the benchmarks' gold; label targets from
+the hand labels and, weighted down, from the benchmarks' gold classes (L3S headline,
+full text, supplemental, related, comments; Dragnet comments).
+
+| dataset/split | pages |
+|---|---|
+{pages}
+
+Lines with a content target: {meta['lines']['train_content_targets']}; with a label target:
+{meta['lines']['train_label_targets']} (of which hand-labelled: {meta['lines']['train_hand_labels']}).
+
+## Figures
+Dev split: {dev}.
+
+{HELD_OUT_MARK}
+Not measured yet: run `python scripts/benchmark.py --data ../shared/data`.
+"""

@@ -1,0 +1,129 @@
+"""Write labelled units as JSONL, CSV or Parquet, streaming, and atomically for files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+
+from classifier.errors import OutputError
+from classifier.types import RECORD_COLUMNS
+
+PARQUET_BATCH_ROWS = 20_000
+
+
+class OutputFormat(str, Enum):
+    JSONL = "jsonl"
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+def output_format(path: str | Path | None, explicit: OutputFormat | str | None = None) -> OutputFormat:
+    """The format named by ``explicit``, else by the file's extension; JSONL on stdout."""
+    if explicit:
+        return OutputFormat(explicit)
+    if path is None or str(path) == "-":
+        return OutputFormat.JSONL
+    suffix = Path(path).suffix.lower().lstrip(".")
+    aliases = {"jsonl": OutputFormat.JSONL, "ndjson": OutputFormat.JSONL, "json": OutputFormat.JSONL,
+               "csv": OutputFormat.CSV, "parquet": OutputFormat.PARQUET, "pq": OutputFormat.PARQUET}
+    if suffix not in aliases:
+        raise OutputError(
+            f"Cannot tell the output format of {path} from its extension. "
+            "Use .jsonl, .csv or .parquet, or pass --format."
+        )
+    return aliases[suffix]
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` that replaces it only when the block succeeds,
+    so ``path`` is always either the old file or the complete new one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created here rather than by mkstemp so it gets the usual 0666-minus-umask mode.
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as error:
+        raise OutputError(f"Cannot write {path}: {error.strerror}. Choose a folder you can write to.") from error
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as error:
+        raise OutputError(f"Cannot write {path}: {error.strerror}. Choose a folder you can write to with enough free space.") from error
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_jsonl(records: Iterable[dict], handle: io.TextIOBase) -> int:
+    count = 0
+    for record in records:
+        handle.write(json.dumps(record, ensure_ascii=False))
+        handle.write("\n")
+        count += 1
+    return count
+
+
+def _write_csv(records: Iterable[dict], handle: io.TextIOBase) -> int:
+    writer = csv.DictWriter(handle, fieldnames=RECORD_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    count = 0
+    for record in records:
+        writer.writerow(record)
+        count += 1
+    return count
+
+
+def _parquet_schema():
+    import pyarrow as pa
+
+    return pa.schema([
+        ("doc_id", pa.string()), ("unit", pa.int32()), ("paragraph", pa.int32()),
+        ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()), ("lang", pa.string()),
+        ("lang_score", pa.float32()), ("doc_lang", pa.string()), ("lang_mismatch", pa.bool_()),
+        ("label", pa.string()), ("role", pa.string()), ("label_score", pa.float32()),
+        ("keep", pa.bool_()), ("source", pa.string()),
+    ])
+
+
+def _write_parquet(records: Iterable[dict], path: Path) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _parquet_schema()
+    count = 0
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        batch: list[dict] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= PARQUET_BATCH_ROWS:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                count += len(batch)
+                batch = []
+        if batch or count == 0:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            count += len(batch)
+    return count
+
+
+def write_records(records: Iterable[dict], path: str | Path | None, fmt: OutputFormat) -> int:
+    """Stream ``records`` to ``path`` (``None`` or ``-``: standard output); returns the row count."""
+    if path is None or str(path) == "-":
+        if fmt is OutputFormat.PARQUET:
+            raise OutputError("Parquet cannot go to standard output. Give a file with -o out.parquet.")
+        handle = sys.stdout
+        count = _write_jsonl(records, handle) if fmt is OutputFormat.JSONL else _write_csv(records, handle)
+        handle.flush()
+        return count
+    with atomic_path(Path(path)) as tmp:
+        if fmt is OutputFormat.PARQUET:
+            return _write_parquet(records, tmp)
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            return _write_jsonl(records, handle) if fmt is OutputFormat.JSONL else _write_csv(records, handle)

@@ -1,0 +1,68 @@
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from classifier.cli import app
+
+from .conftest import SAMPLE
+
+runner = CliRunner()
+
+
+def commands():
+    return [c.name or c.callback.__name__ for c in app.registered_commands]
+
+
+@pytest.mark.parametrize("command", ["label", "train", "evaluate", "export", "stats"])
+def test_every_command_has_help_with_an_example(command):
+    assert command in commands()
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+
+
+def test_label_writes_csv_and_summary(tiny_model, tmp_path):
+    out = tmp_path / "labels.csv"
+    result = runner.invoke(app, ["label", str(SAMPLE), "-m", str(tiny_model), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert list(frame.columns[:3]) == ["doc_id", "unit", "paragraph"]
+    assert frame["doc_id"].nunique() == 5
+    assert "5 documents" in result.output and "languages:" in result.output
+
+
+def test_label_to_stdout_as_jsonl_then_stats_and_export(tiny_model, tmp_path):
+    result = runner.invoke(app, ["label", str(SAMPLE / "004_7e6da73c828c1149.txt"), "-m", str(tiny_model), "-q"])
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {r["lang"] for r in rows} >= {"en", "es"}
+    path = tmp_path / "l.jsonl"
+    path.write_text(result.stdout, encoding="utf-8")
+    stats = runner.invoke(app, ["stats", str(path), "--json"])
+    assert stats.exit_code == 0 and json.loads(stats.stdout)["units"] == len(rows)
+    out = tmp_path / "ds"
+    exported = runner.invoke(app, ["export", str(path), "-o", str(out), "--as", "fasttext"])
+    assert exported.exit_code == 0, exported.output
+    lines = (out / "train.txt").read_text(encoding="utf-8").splitlines() + (out / "dev.txt").read_text(encoding="utf-8").splitlines() + (out / "test.txt").read_text(encoding="utf-8").splitlines()
+    in_doc_language = [r for r in rows if r["lang"] in (r["doc_lang"], "und")]
+    assert len(lines) == len(in_doc_language) < len(rows)  # Spanish units left out by default
+    assert all(line.startswith("__label__") and "\n" not in line for line in lines)
+
+
+def test_errors_are_one_line_with_the_fix(tiny_model, tmp_path):
+    result = runner.invoke(app, ["label", str(tmp_path / "missing.txt"), "-m", str(tiny_model)])
+    assert result.exit_code == 1
+    assert f"Error: Corpus {tmp_path / 'missing.txt'} not found. Pass a file, a folder, or - for standard input." in " ".join(result.output.split())
+    result = runner.invoke(app, ["label", str(SAMPLE), "-m", str(tiny_model), "-o", str(tmp_path / "x.txt")])
+    assert result.exit_code == 1 and "or pass --format" in result.output
+    result = runner.invoke(app, ["export", "x.jsonl", "-o", str(tmp_path / "d"), "--target", "language"])
+    assert result.exit_code == 1 and "--target applies to --as fasttext only." in result.output
+
+
+def test_default_model_ships_with_the_package():
+    from classifier.config import default_model_dir
+    from classifier.relevance import RelevanceModel
+
+    RelevanceModel(default_model_dir())

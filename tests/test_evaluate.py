@@ -1,0 +1,72 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from classifier.errors import InputError
+from classifier.evaluate import _binary, evaluate, evaluate_benchmark, read_gold
+from classifier.pipeline import Labeller, Settings, label_dataframe
+
+from .conftest import SAMPLE
+
+
+def test_binary_scores_by_count_and_weight():
+    truth = np.array([True, True, False, False])
+    predicted = np.array([True, False, True, False])
+    assert _binary(truth, predicted, np.ones(4)) == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "accuracy": 0.5}
+    by_char = _binary(truth, predicted, np.array([10.0, 30.0, 10.0, 50.0]))
+    assert by_char["precision"] == 0.5 and by_char["recall"] == 0.25
+
+
+def test_labeller_output_scores_perfectly_against_itself(tiny_model, tmp_path):
+    """A user's labelled file in the project's own format is valid gold."""
+    settings = Settings(model_dir=tiny_model)
+    frame = label_dataframe(SAMPLE, settings)
+    path = tmp_path / "gold.jsonl"
+    frame.to_json(path, orient="records", lines=True, force_ascii=False)
+    documents = read_gold(path)
+    assert len(documents) == 5
+    report = evaluate(documents, Labeller(settings))
+    assert report.keep_by_line["f1"] == 1.0 and report.keep_by_char["f1"] == 1.0
+    assert all(v["f1"] == 1.0 for v in report.per_label.values() if v["support"])
+    assert report.macro_f1 == 1.0
+    json.loads(report.to_json())
+    # a corrected label makes it imperfect
+    frame.loc[frame["label"] == "body", "label"] = "promo"
+    frame.to_json(path, orient="records", lines=True, force_ascii=False)
+    worse = evaluate(read_gold(path), Labeller(settings))
+    assert worse.per_label["promo"]["recall"] < 1.0 and worse.keep_by_line["f1"] < 1.0
+
+
+def test_gold_file_errors(tmp_path):
+    path = tmp_path / "g.csv"
+    pd.DataFrame({"doc_id": ["a"], "start": [0], "label": ["body"]}).to_csv(path, index=False)
+    with pytest.raises(InputError, match="lacks column\\(s\\) end. Found: doc_id, start, label"):
+        read_gold(path)
+    pd.DataFrame({"doc_id": ["a"], "start": [0], "end": [1], "label": ["junk"], "text": ["x"]}).to_csv(path, index=False)
+    with pytest.raises(InputError, match="unknown label\\(s\\) junk"):
+        read_gold(path)
+    pd.DataFrame({"doc_id": ["a"], "start": [0], "end": [1], "label": ["body"], "dataset": ["dragnet"]}).to_csv(path, index=False)
+    with pytest.raises(InputError, match="pass the benchmark folder with --data"):
+        read_gold(path)
+
+
+def test_benchmark_scoring_on_a_tiny_benchmark(tmp_path):
+    text = "Home\n\nA body paragraph that is long enough.\n\nShare"
+    (tmp_path / "txt" / "l3s-gn1").mkdir(parents=True)
+    (tmp_path / "txt" / "l3s-gn1" / "p.txt").write_text(text, encoding="utf-8")
+    record = {"dataset": "l3s-gn1", "doc_id": "p", "lang": "en", "txt_file": "txt/l3s-gn1/p.txt", "paragraphs": [
+        {"text": "Home", "label": "noise"}, {"text": "A body paragraph that is long enough.", "label": "body"},
+        {"text": "Share", "label": "ambiguous"}]}
+    (tmp_path / "l3s-gn1.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    from classifier.benchmark import page_split
+
+    split = page_split("l3s-gn1", "p")
+
+    def keep_long(documents):
+        return [[len(line) > 10 for line in d.text.split("\n") if line.strip()] for d in documents]
+
+    report = evaluate_benchmark(tmp_path, None, split=split, datasets=("l3s-gn1",), predictor=keep_long)
+    assert report.pages == 1 and report.lines == 2  # the ambiguous paragraph is left out
+    assert report.overall_by_line["f1"] == 1.0

@@ -1,0 +1,49 @@
+import numpy as np
+
+from classifier.features import (
+    LINE_FEATURES,
+    context_features,
+    corpus_repetition,
+    line_features,
+    repetition_key,
+    window_mean,
+)
+from classifier.segment import split_lines
+
+
+def column(name):
+    return LINE_FEATURES.index(name)
+
+
+def test_window_mean_handles_short_inputs():
+    assert np.allclose(window_mean(np.array([1.0, 0.0, 1.0]), 5), [2 / 3] * 3)
+    assert np.allclose(window_mean(np.array([1.0, 0.0, 0.0, 0.0]), 1), [0.5, 1 / 3, 0, 0])
+    assert window_mean(np.array([]), 2).shape == (0,)
+
+
+def test_repetition_counts_documents_not_lines():
+    a = split_lines("Home\nHome\n\nStory A " + "x" * 200)
+    b = split_lines("Home\n\nStory B " + "y" * 200)
+    counts = corpus_repetition([a, b])
+    assert counts[repetition_key("Home")] == 2
+    assert repetition_key("Page 12 of 30") == repetition_key("page 3 of 4")
+
+
+def test_layout_features_see_blocks_and_the_article_region():
+    text = "Menu\nSearch\n\n" + "Body sentence. " * 20 + "\n\n© 2025 Site"
+    lines = split_lines(text)
+    features = line_features(lines, len(text), corpus_repetition([lines, lines]))
+    assert features.shape == (4, len(LINE_FEATURES))
+    assert features[0, column("before_first_long")] == 1 and features[1, column("before_first_long")] == 1
+    assert features[2, column("before_first_long")] == 0 and features[2, column("ends_terminal")] == 1
+    assert features[3, column("after_last_long")] == 1 and features[3, column("has_copyright")] == 1
+    assert features[1, column("ends_terminal")] == 0 and features[1, column("block_lines")] > features[3, column("block_lines")]
+    assert features[0, column("dup_across_docs")] > 0
+
+
+def test_context_features_look_at_neighbours():
+    lines = split_lines("a\nb\n\nc")
+    out = context_features(np.array([0.1, 0.5, 0.9], dtype=np.float32), lines)
+    assert np.allclose(out[:, 0], [0.1, 0.5, 0.9])
+    assert out[0, 1] == -1 and np.isclose(out[1, 1], 0.1) and np.isclose(out[1, 2], 0.9)
+    assert np.allclose(out[:, 5], [0.3, 0.3, 0.9])  # block means

@@ -1,0 +1,41 @@
+from classifier.lang import FastTextLID, LangdetectLID, document_language, identify, letter_count
+from classifier.types import LangGuess
+
+LID = FastTextLID()
+
+
+def test_long_units_in_three_languages():
+    texts = [
+        "Donald Trump and his Russian counterpart Vladimir Putin spoke on the phone Wednesday.",
+        "Si Venus L Peñaflor ay naging editor-in-chief ng Newsworld, isang lokal na pahayagan ng Laguna.",
+        "Tu suscripción se está usando en otro dispositivo y solo puedes acceder desde uno a la vez.",
+    ]
+    guesses, doc_lang = identify(texts, LID, LangdetectLID())
+    assert [g.lang for g in guesses] == ["en", "tl", "es"]
+    assert doc_lang in ("en", "tl", "es")
+
+
+def test_residue_without_letters_is_und():
+    guesses, _ = identify(["_", "0", "37", "|"], LID)
+    assert {g.lang for g in guesses} == {"und"}
+
+
+def test_short_unit_takes_the_language_around_it():
+    spanish = "Si continúas leyendo en este dispositivo, no se podrá leer en el otro dispositivo."
+    english = "The Kremlin said that the two leaders spoke for an hour and a half and agreed to meet again."
+    guesses, doc_lang = identify([english, english, spanish, "Flecha", spanish, english, "Menu"], LID)
+    assert doc_lang == "en"
+    assert guesses[3].lang == "es"  # amid Spanish
+    assert guesses[6].lang == "en"  # a short English menu word on an English page
+
+
+def test_document_language_counts_letters_of_long_units():
+    guesses = [LangGuess("en", 0.9), LangGuess("es", 0.9), LangGuess("es", 0.9)]
+    assert document_language(guesses, [400, 45, 45]) == "en"
+    assert document_language(guesses, [10, 10, 10]) == "es"
+    assert letter_count("a1 é_") == 2
+
+
+def test_fasttext_gets_no_newlines():
+    [top] = LID.predict(["line one\nline two"])
+    assert top[0][0] == "en"

@@ -1,0 +1,54 @@
+import pytest
+
+from classifier.errors import ModelError
+from classifier.pipeline import Labeller, Settings, label_corpus, label_dataframe, label_text
+from classifier.types import Profile, Role
+
+from .conftest import SAMPLE, SEED_HELD_OUT
+
+
+def test_units_cover_every_line_in_order_with_offsets(tiny_model):
+    text = (SAMPLE / f"{SEED_HELD_OUT}.txt").read_text(encoding="utf-8")
+    units = label_text(text, Settings(model_dir=tiny_model))
+    for unit in units:
+        assert text[unit.unit.start : unit.unit.end] == unit.unit.text
+    starts = [u.unit.start for u in units]
+    assert starts == sorted(starts) and [u.unit.index for u in units] == list(range(len(units)))
+    covered = "".join(u.unit.text for u in units).replace("\n", "")
+    assert covered == "".join(line for line in text.split("\n"))
+    # mixed blocks are cut: a unit never spans a blank line
+    assert all("\n\n" not in u.unit.text for u in units)
+
+
+def test_keep_follows_profile_and_language(tiny_model):
+    text = (SAMPLE / f"{SEED_HELD_OUT}.txt").read_text(encoding="utf-8")
+    strict = label_text(text, Settings(model_dir=tiny_model))
+    lenient = label_text(text, Settings(model_dir=tiny_model, profile=Profile.LENIENT))
+    for s, l in zip(strict, lenient, strict=True):
+        assert s.keep == (s.verdict.role is Role.CONTENT and s.lang.lang in (s.doc_lang, "und"))
+        assert l.keep == (l.verdict.role in (Role.CONTENT, Role.PERIPHERAL) and l.lang.lang in (l.doc_lang, "und"))
+    assert strict[0].doc_lang == "en"
+    spanish = [u for u in strict if u.lang.lang == "es"]
+    assert spanish and all(u.lang_mismatch and not u.keep for u in spanish)
+    only_spanish = label_text(text, Settings(model_dir=tiny_model, target_lang="es"))
+    assert not any(u.keep and u.lang.lang == "en" for u in only_spanish)
+
+
+def test_corpus_streams_documents_in_order_and_dataframe_has_the_columns(tiny_model):
+    units = list(label_corpus(SAMPLE, Settings(model_dir=tiny_model, chunk_docs=2)))
+    doc_ids = [u.unit.doc_id for u in units]
+    assert sorted(set(doc_ids)) == sorted(dict.fromkeys(doc_ids)) and len(set(doc_ids)) == 5
+    frame = label_dataframe(["Menu\n\nA sentence of article text that goes on.", ""], Settings(model_dir=tiny_model))
+    assert list(frame.columns)[:4] == ["doc_id", "unit", "paragraph", "start"]
+    assert set(frame["doc_id"]) == {"0"}
+
+
+def test_chunking_does_not_change_single_document_results(tiny_model):
+    one = [u.to_record() for u in label_corpus(SAMPLE, Settings(model_dir=tiny_model, chunk_docs=5))]
+    again = [u.to_record() for u in label_corpus(SAMPLE, Settings(model_dir=tiny_model, chunk_docs=5))]
+    assert one == again
+
+
+def test_missing_model_folder_says_how_to_fix(tmp_path):
+    with pytest.raises(ModelError, match="lacks meta.json.*pass one with --model or set \\$CLASSIFIER_MODEL"):
+        Labeller(Settings(model_dir=tmp_path))

@@ -1,0 +1,81 @@
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from classifier.errors import InputError
+from classifier.readers import read_corpus
+
+
+def test_text_file_is_one_document_with_its_path_as_id(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("Menu\n\nBody.", encoding="utf-8")
+    [doc] = read_corpus(path)
+    assert doc.id == str(path) and doc.text == "Menu\n\nBody." and not doc.decode_errors
+
+
+def test_folder_is_read_recursively_in_sorted_order(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "b.txt").write_text("b", encoding="utf-8")
+    (tmp_path / "sub" / "a.txt").write_text("a", encoding="utf-8")
+    (tmp_path / "skip.md").write_text("x", encoding="utf-8")
+    assert [d.text for d in read_corpus(tmp_path)] == ["b", "a"]
+
+
+def test_empty_folder_names_the_glob(tmp_path):
+    with pytest.raises(InputError, match=r"No files match '\*\*/\*\.txt' under .*Use --glob"):
+        list(read_corpus(tmp_path))
+
+
+def test_jsonl_with_id_column(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"id": 7, "body": "Hola"}) + "\n\n" + json.dumps({"id": 8, "body": "¿Qué?"}) + "\n", encoding="utf-8")
+    docs = list(read_corpus(path, text_column="body", id_column="id"))
+    assert [(d.id, d.text) for d in docs] == [("7", "Hola"), ("8", "¿Qué?")]
+
+
+def test_missing_text_column_lists_the_columns(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"id": 1, "body": "x"}) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        list(read_corpus(path))
+    assert str(error.value) == f"Column 'text' not found in {path}:1. Available: id, body. Use --text-column."
+
+
+def test_malformed_jsonl_names_file_and_line_or_is_skipped(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"text": "ok"}\n{"text": broken\n{"text": "fine"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=rf"^{path}:2: not a JSON object .*--on-error skip"):
+        list(read_corpus(path))
+    warnings = []
+    docs = list(read_corpus(path, on_error="skip", warn=warnings.append))
+    assert [d.text for d in docs] == ["ok", "fine"]
+    assert len(warnings) == 1 and f"{path}:2" in warnings[0]
+
+
+def test_csv_and_parquet(tmp_path):
+    csv_path = tmp_path / "c.csv"
+    csv_path.write_text('id,text\n1,"Line one\n\nLine, two"\n2,Zwei\n', encoding="utf-8")
+    assert [(d.id, d.text) for d in read_corpus(csv_path, id_column="id")] == [("1", "Line one\n\nLine, two"), ("2", "Zwei")]
+    parquet_path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"text": ["Ein Text", "Tagalog: Siya ay"], "url": ["u1", "u2"]}), parquet_path)
+    assert [(d.id, d.text) for d in read_corpus(parquet_path, id_column="url")] == [("u1", "Ein Text"), ("u2", "Tagalog: Siya ay")]
+    with pytest.raises(InputError, match="Column 'body' not found in .*Available: text, url. Use --text-column."):
+        list(read_corpus(parquet_path, text_column="body"))
+
+
+def test_invalid_utf8_is_replaced_and_flagged_binary_is_skipped(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"caf\xe9 ok")
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\x00\x00\x01")
+    warnings = []
+    docs = list(read_corpus(tmp_path, warn=warnings.append))
+    assert [d.text for d in docs] == ["caf\ufffd ok"] and docs[0].decode_errors
+    assert any("image.txt: skipped, looks binary" in w for w in warnings)
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(InputError, match="not found. Pass a file, a folder, or - for standard input."):
+        list(read_corpus(tmp_path / "nope.txt"))

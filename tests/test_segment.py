@@ -1,0 +1,51 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from classifier.segment import join_units, normalise, split_lines
+from classifier.types import Document
+
+
+def test_lines_keep_offsets_and_blocks():
+    text = "Title\n\nby Ann\n0 comments\r\nBody text here.\n\n\n_\n"
+    lines = split_lines(text)
+    assert [line.text for line in lines] == ["Title", "by Ann", "0 comments", "Body text here.", "_"]
+    assert [line.paragraph for line in lines] == [0, 1, 1, 1, 2]
+    for line in lines:
+        assert text[line.start : line.end] == line.text
+
+
+def test_whitespace_only_lines_separate_blocks():
+    lines = split_lines("a\n \u00a0\nb")
+    assert [line.paragraph for line in lines] == [0, 1]
+
+
+def test_join_units_merges_same_key_within_a_block_only():
+    text = "Menu\nSearch\nHeadline\n\nBody one.\nBody two."
+    doc = Document(id="d", text=text)
+    lines = split_lines(text)
+    units = join_units(doc, lines, ["nav", "nav", "head", "body", "body"])
+    assert [u.text for u in units] == ["Menu\nSearch", "Headline", "Body one.\nBody two."]
+    assert [u.paragraph for u in units] == [0, 0, 1]
+    for unit in units:
+        assert text[unit.start : unit.end] == unit.text
+
+
+def test_normalise_is_for_models_only():
+    assert normalise("a\u00a0b\u200b c\r\n d") == "a b c d"
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab é\n\r\t\u00a0\u200b_|0")), max_size=200))
+def test_segmentation_loses_nothing(text):
+    lines = split_lines(text)
+    covered = set()
+    for line in lines:
+        assert text[line.start : line.end] == line.text
+        covered.update(range(line.start, line.end))
+    # Everything outside the lines is line breaks or blank space.
+    for i, char in enumerate(text):
+        if i not in covered:
+            assert not char.strip()
+    starts = [line.start for line in lines]
+    assert starts == sorted(starts)
+    units = join_units(Document("d", text), lines, [0] * len(lines))
+    assert "".join(u.text for u in units).replace("\n", "").replace("\r", "") == "".join(l.text for l in lines)
