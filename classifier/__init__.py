@@ -7,6 +7,16 @@ from classifier.types import Document, Label, LabelledUnit, Profile, Role
 __version__ = "0.1.0"
 
 __all__ = [
-    "Document", "Label", "LabelledUnit", "Labeller", "Profile", "Role", "Settings",
-    "__version__", "label_corpus", "label_dataframe", "label_text", "read_corpus",
+    "Document",
+    "Label",
+    "LabelledUnit",
+    "Labeller",
+    "Profile",
+    "Role",
+    "Settings",
+    "__version__",
+    "label_corpus",
+    "label_dataframe",
+    "label_text",
+    "read_corpus",
 ]

@@ -42,38 +42,98 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
+    version: Annotated[
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = None,
 ) -> None:
     """Label every paragraph of scraped news text with its language and relevance."""
 
 
 ModelOption = Annotated[
     Path | None,
-    typer.Option("--model", "-m", help="Model folder written by `classifier train`. Default: $CLASSIFIER_MODEL, else the model shipped with the package."),
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model folder written by `classifier train`. Default: $CLASSIFIER_MODEL, else the model shipped with the package.",
+    ),
 ]
 
 
 def _progress(quiet: bool) -> Progress:
     return Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=quiet or not err.is_terminal, transient=False,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+        transient=False,
     )
 
 
 @app.command()
 def label(
-    corpus: Annotated[str, typer.Argument(help="A text file, a folder (searched recursively, see --glob), a .jsonl/.csv/.parquet file, or - for standard input.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file; its extension picks the format (.jsonl, .csv, .parquet). Default: JSONL on standard output.")] = None,
-    format: Annotated[OutputFormat | None, typer.Option("--format", "-f", help="Output format, overriding the extension.")] = None,
-    profile: Annotated[Profile, typer.Option(help="Which units are kept: strict = article content only; lenient = also captions, bylines, author bios and reader comments.")] = Profile.STRICT,
-    lang: Annotated[str | None, typer.Option("--lang", help="Keep only units in this language (ISO 639-1, e.g. en). Default: each document's own language.")] = None,
+    corpus: Annotated[
+        str,
+        typer.Argument(
+            help="A text file, a folder (searched recursively, see --glob), a .jsonl/.csv/.parquet file, or - for standard input."
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file; its extension picks the format (.jsonl, .csv, .parquet). Default: JSONL on standard output.",
+        ),
+    ] = None,
+    format: Annotated[
+        OutputFormat | None, typer.Option("--format", "-f", help="Output format, overriding the extension.")
+    ] = None,
+    profile: Annotated[
+        Profile,
+        typer.Option(
+            help="Which units are kept: strict = article content only; lenient = also captions, bylines, author bios and reader comments."
+        ),
+    ] = Profile.STRICT,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Keep only units in this language (ISO 639-1, e.g. en). Default: each document's own language.",
+        ),
+    ] = None,
     model: ModelOption = None,
-    input_format: Annotated[InputFormat | None, typer.Option("--input-format", help="How to read CORPUS; default: by extension (.txt and others are plain text).")] = None,
-    text_column: Annotated[str, typer.Option(help="Column holding the text in JSONL/CSV/Parquet input.")] = DEFAULT_TEXT_COLUMN,
+    input_format: Annotated[
+        InputFormat | None,
+        typer.Option(
+            "--input-format", help="How to read CORPUS; default: by extension (.txt and others are plain text)."
+        ),
+    ] = None,
+    text_column: Annotated[
+        str, typer.Option(help="Column holding the text in JSONL/CSV/Parquet input.")
+    ] = DEFAULT_TEXT_COLUMN,
     id_column: Annotated[str | None, typer.Option(help="Column holding a document id; default: file:row.")] = None,
     glob: Annotated[str, typer.Option(help="Files to read when CORPUS is a folder.")] = DEFAULT_GLOB,
-    on_error: Annotated[str, typer.Option(help="A malformed JSONL line: 'fail' stops with its file and line, 'skip' skips it and reports it.")] = "fail",
-    chunk_docs: Annotated[int, typer.Option(min=1, help="Documents labelled together; line repetition across documents is counted within a chunk.")] = DEFAULT_CHUNK_DOCS,
+    on_error: Annotated[
+        str,
+        typer.Option(
+            help="A malformed JSONL line: 'fail' stops with its file and line, 'skip' skips it and reports it."
+        ),
+    ] = "fail",
+    chunk_docs: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Documents labelled together; line repetition across documents is counted within a chunk."
+        ),
+    ] = DEFAULT_CHUNK_DOCS,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Worker processes; the output is the same, in the same order, for any number."
+        ),
+    ] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
     """Label every unit (paragraph, or line of a mixed paragraph) of a corpus.
@@ -98,12 +158,24 @@ def label(
             counter.skipped.append(message)
             err.print(f"[yellow]Warning:[/yellow] {message}", highlight=False)
 
-        documents = read_corpus(corpus, input_format, text_column=text_column, id_column=id_column, glob=glob, on_error=on_error, warn=warn)
+        def documents():
+            for document in read_corpus(
+                corpus,
+                input_format,
+                text_column=text_column,
+                id_column=id_column,
+                glob=glob,
+                on_error=on_error,
+                warn=warn,
+            ):
+                counter.add_document(document.id)  # empty documents count too
+                yield document
+
         with _progress(quiet) as bar:
-            task = bar.add_task("labelling", total=None)
+            task = bar.add_task("labelling documents", total=None)
 
             def records():
-                for units in labeller.label_documents(documents):
+                for units in labeller.label_documents(documents(), jobs=jobs):
                     bar.advance(task)
                     for unit in units:
                         counter.add(unit)
@@ -131,11 +203,17 @@ def _print_summary(summary, output) -> None:
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Option(help="Benchmark data folder with <dataset>.jsonl and txt/ (see ../shared/data/README.md).")] = Path("../shared/data"),
-    gold: Annotated[Path | None, typer.Option(help="The project's fine-grained gold (line labels).")] = Path("data/gold/gold.csv"),
+    data: Annotated[
+        Path, typer.Option(help="Benchmark data folder with <dataset>.jsonl and txt/ (see ../shared/data/README.md).")
+    ] = Path("../shared/data"),
+    gold: Annotated[Path | None, typer.Option(help="The project's fine-grained gold (line labels).")] = Path(
+        "data/gold/gold.csv"
+    ),
     output: Annotated[Path, typer.Option("--output", "-o", help="Model folder to write.")] = Path("models"),
     seed: Annotated[int, typer.Option(help="Random seed; the same seed and data give the same model.")] = DEFAULT_SEED,
-    max_pages: Annotated[int | None, typer.Option(help="Use at most this many pages per dataset and split (quick runs).")] = None,
+    max_pages: Annotated[
+        int | None, typer.Option(help="Use at most this many pages per dataset and split (quick runs).")
+    ] = None,
 ) -> None:
     """Train the relevance model on the benchmark pages' train split and the gold labels.
 
@@ -153,16 +231,35 @@ def train(
         )
     except ClassifierError as error:
         _fail(error)
-    typer.echo(json.dumps({"model": str(result.out_dir), "threshold": result.threshold, "dev": result.dev, "lines": result.lines}, indent=2))
+    typer.echo(
+        json.dumps(
+            {"model": str(result.out_dir), "threshold": result.threshold, "dev": result.dev, "lines": result.lines},
+            indent=2,
+        )
+    )
 
 
 @app.command()
 def evaluate(
-    gold: Annotated[Path | None, typer.Argument(help="Labelled file (.csv/.jsonl/.parquet) with doc_id, start, end, label and text (or dataset references, with --data). Leave out with --benchmark.")] = None,
+    gold: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Labelled file (.csv/.jsonl/.parquet) with doc_id, start, end, label and text (or dataset references, with --data). Leave out with --benchmark."
+        ),
+    ] = None,
     model: ModelOption = None,
-    data: Annotated[Path | None, typer.Option(help="Benchmark data folder, for gold files that refer to its pages.")] = None,
-    split: Annotated[str | None, typer.Option(help="Only gold rows (or benchmark pages) of this split, e.g. test.")] = None,
-    benchmark: Annotated[bool, typer.Option("--benchmark", help="Score body vs noise on the benchmark pages of --split (default test) in --data.")] = False,
+    data: Annotated[
+        Path | None, typer.Option(help="Benchmark data folder, for gold files that refer to its pages.")
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option(help="Only gold rows (or benchmark pages) of this split, e.g. test.")
+    ] = None,
+    benchmark: Annotated[
+        bool,
+        typer.Option(
+            "--benchmark", help="Score body vs noise on the benchmark pages of --split (default test) in --data."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
     """Measure the model against gold labels: per-label precision/recall/F1, macro-F1,
@@ -203,10 +300,17 @@ def _print_benchmark(report) -> None:
     table = Table(title=f"Body vs noise, {report.split} split: {report.pages} pages, {report.lines} lines")
     for column in ("dataset", "lines", "P line", "R line", "F1 line", "P char", "R char", "F1 char"):
         table.add_column(column, justify="right" if column != "dataset" else "left")
-    rows = list(report.by_dataset.items()) + [("all", {"lines": report.lines, "by_line": report.overall_by_line, "by_char": report.overall_by_char})]
+    rows = list(report.by_dataset.items()) + [
+        ("all", {"lines": report.lines, "by_line": report.overall_by_line, "by_char": report.overall_by_char})
+    ]
     for name, figures in rows:
         line, char = figures["by_line"], figures["by_char"]
-        table.add_row(name, str(figures["lines"]), *(f"{line[k]:.3f}" for k in ("precision", "recall", "f1")), *(f"{char[k]:.3f}" for k in ("precision", "recall", "f1")))
+        table.add_row(
+            name,
+            str(figures["lines"]),
+            *(f"{line[k]:.3f}" for k in ("precision", "recall", "f1")),
+            *(f"{char[k]:.3f}" for k in ("precision", "recall", "f1")),
+        )
     console.print(table)
 
 
@@ -216,9 +320,17 @@ def _print_report(report) -> None:
     for column in ("label", "support", "precision", "recall", "F1"):
         table.add_column(column, justify="right" if column != "label" else "left")
     for name, figures in report.per_label.items():
-        table.add_row(name, str(figures["support"]), f"{figures['precision']:.3f}", f"{figures['recall']:.3f}", f"{figures['f1']:.3f}")
+        table.add_row(
+            name,
+            str(figures["support"]),
+            f"{figures['precision']:.3f}",
+            f"{figures['recall']:.3f}",
+            f"{figures['f1']:.3f}",
+        )
     console.print(table)
-    console.print(f"keep/drop (content) F1: by line {report.keep_by_line['f1']:.3f}, by character {report.keep_by_char['f1']:.3f}")
+    console.print(
+        f"keep/drop (content) F1: by line {report.keep_by_line['f1']:.3f}, by character {report.keep_by_char['f1']:.3f}"
+    )
     console.print("language: " + ", ".join(f"{k} {v}" for k, v in report.language.items()))
     labels = list(report.per_label)
     confusion = Table(title="Confusion (rows: gold, columns: predicted)")
@@ -236,24 +348,59 @@ def _print_report(report) -> None:
         by.add_column(column)
     for prefix, groups in (("dataset", report.by_dataset), ("lang", report.by_language)):
         for name, figures in groups.items():
-            by.add_row(f"{prefix}={name}", str(figures["units"]), f"{figures['label_accuracy']:.3f}", f"{figures['keep_f1_line']:.3f}")
+            by.add_row(
+                f"{prefix}={name}",
+                str(figures["units"]),
+                f"{figures['label_accuracy']:.3f}",
+                f"{figures['keep_f1_line']:.3f}",
+            )
     console.print(by)
 
 
 @app.command()
 def export(
-    labelled: Annotated[str, typer.Argument(help="Output of `classifier label` (.jsonl, .csv or .parquet; - for JSONL on standard input).")],
+    labelled: Annotated[
+        str,
+        typer.Argument(help="Output of `classifier label` (.jsonl, .csv or .parquet; - for JSONL on standard input)."),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write; must be empty unless --overwrite.")],
-    as_: Annotated[str, typer.Option("--as", help="parquet | jsonl: Hugging Face datasets layout (train/dev/test + README card); fasttext: __label__X text lines; text: cleaned documents.")] = "parquet",
-    profile: Annotated[str | None, typer.Option(help="strict (content), lenient (+ captions, bylines, bios, comments), all, or labels separated by commas, e.g. body,heading. Default: strict; all for --as fasttext --target relevance.")] = None,
-    lang: Annotated[str | None, typer.Option(help="Keep units in this language only. Default: each document's own language.")] = None,
+    as_: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            help="parquet | jsonl: Hugging Face datasets layout (train/dev/test + README card); fasttext: __label__X text lines; text: cleaned documents.",
+        ),
+    ] = "parquet",
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="strict (content), lenient (+ captions, bylines, bios, comments), all, or labels separated by commas, e.g. body,heading. Default: strict; all for --as fasttext --target relevance."
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option(help="Keep units in this language only. Default: each document's own language.")
+    ] = None,
     min_chars: Annotated[int, typer.Option(min=0, help="Drop units shorter than this many characters.")] = 0,
-    dedupe: Annotated[str, typer.Option(help="none | exact | near: drop later repeats of a unit's text across the corpus (near: ignoring case, digits, punctuation and spacing).")] = "none",
-    ratios: Annotated[str, typer.Option(help="Shares of train,dev,test; documents, not units, are split.")] = "0.8,0.1,0.1",
+    dedupe: Annotated[
+        str,
+        typer.Option(
+            help="none | exact | near: drop later repeats of a unit's text across the corpus (near: ignoring case, digits, punctuation and spacing)."
+        ),
+    ] = "none",
+    ratios: Annotated[
+        str, typer.Option(help="Shares of train,dev,test; documents, not units, are split.")
+    ] = "0.8,0.1,0.1",
     seed: Annotated[int, typer.Option(help="Changes which documents go to which split.")] = DEFAULT_SEED,
-    group_by: Annotated[str | None, typer.Option(help="Keep groups in one split: site (URL host or parent folder) or a column name, e.g. source.")] = None,
-    target: Annotated[str, typer.Option(help="With --as fasttext: relevance (__label__<label>) or language (__label__<lang>).")] = "relevance",
-    text_layout: Annotated[str, typer.Option(help="With --as text: files (one .txt per document) or jsonl (id, text).")] = "files",
+    group_by: Annotated[
+        str | None,
+        typer.Option(help="Keep groups in one split: site (URL host or parent folder) or a column name, e.g. source."),
+    ] = None,
+    target: Annotated[
+        str, typer.Option(help="With --as fasttext: relevance (__label__<label>) or language (__label__<lang>).")
+    ] = "relevance",
+    text_layout: Annotated[
+        str, typer.Option(help="With --as text: files (one .txt per document) or jsonl (id, text).")
+    ] = "files",
     overwrite: Annotated[bool, typer.Option(help="Allow writing into a folder that is not empty.")] = False,
 ) -> None:
     """Turn labelled units into a dataset: training splits, fastText files or cleaned text.
@@ -274,14 +421,29 @@ def export(
         except ValueError:
             raise ClassifierError(f"--ratios {ratios!r}: want three numbers like 0.8,0.1,0.1.") from None
         result = export_dataset(
-            labelled, output, as_=as_, profile=profile, lang=lang, min_chars=min_chars, dedupe=dedupe,
-            ratios=split_ratios, seed=seed, group_by=group_by, target=target, text_layout=text_layout,
-            command="classifier " + " ".join(sys.argv[1:]), overwrite=overwrite,
+            labelled,
+            output,
+            as_=as_,
+            profile=profile,
+            lang=lang,
+            min_chars=min_chars,
+            dedupe=dedupe,
+            ratios=split_ratios,
+            seed=seed,
+            group_by=group_by,
+            target=target,
+            text_layout=text_layout,
+            command="classifier " + " ".join(sys.argv[1:]),
+            overwrite=overwrite,
         )
     except ClassifierError as error:
         _fail(error)
     summary = result.to_dict()
-    typer.echo(json.dumps({k: summary[k] for k in ("out_dir", "rows", "documents", "dropped") if k in summary}, indent=2, default=str))
+    typer.echo(
+        json.dumps(
+            {k: summary[k] for k in ("out_dir", "rows", "documents", "dropped") if k in summary}, indent=2, default=str
+        )
+    )
 
 
 @app.command()

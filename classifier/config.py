@@ -22,7 +22,7 @@ REPO_MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 UND = "und"
 MIN_LETTERS_FOR_LANG = 3  # fewer letters than this: "und"
 SHORT_UNIT_LETTERS = 25  # below this, the neighbouring text's language is a strong prior
-FASTTEXT_CONFIDENT = 0.5  # below this on a long unit, ask langdetect too
+FASTTEXT_CONFIDENT = 0.4  # below this on a long unit, ask langdetect too
 SHORT_OVERRIDE = 0.9  # a short unit leaves its context's language only when this sure
 
 

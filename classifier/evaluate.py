@@ -52,7 +52,9 @@ def _read_table(path: Path):
     raise InputError(f"Gold file {path}: unknown format. Use .csv, .jsonl or .parquet.")
 
 
-def read_gold(path: str | Path, data_dir: Path | None = None, splits: Sequence[str] | None = None) -> list[GoldDocument]:
+def read_gold(
+    path: str | Path, data_dir: Path | None = None, splits: Sequence[str] | None = None
+) -> list[GoldDocument]:
     """Gold documents from a labelled file; ``splits`` filters a ``split`` column."""
     path = Path(path)
     if not path.is_file():
@@ -66,7 +68,9 @@ def read_gold(path: str | Path, data_dir: Path | None = None, splits: Sequence[s
         )
     bad = sorted(set(table["label"]) - {label.value for label in Label})
     if bad:
-        raise InputError(f"{path}: unknown label(s) {', '.join(map(str, bad[:5]))}. Allowed: {', '.join(l.value for l in Label)}.")
+        raise InputError(
+            f"{path}: unknown label(s) {', '.join(map(str, bad[:5]))}. Allowed: {', '.join(label.value for label in Label)}."
+        )
     if splits is not None and "split" in table.columns:
         table = table[table["split"].isin(list(splits))]
     if "dataset" not in table.columns:
@@ -115,7 +119,9 @@ def _benchmark_texts(wanted: set[tuple[str, str]], data_dir: Path | None, gold: 
     rest = {d for d, _ in wanted if d != "seeds"}
     if rest:
         if data_dir is None:
-            raise InputError(f"{gold} refers to benchmark pages without their text; pass the benchmark folder with --data ../shared/data.")
+            raise InputError(
+                f"{gold} refers to benchmark pages without their text; pass the benchmark folder with --data ../shared/data."
+            )
         for page in read_benchmark(data_dir, datasets=tuple(d for d in DATASETS if d in rest)):
             if (page.dataset, page.doc_id) in wanted:
                 texts[(page.dataset, page.doc_id)] = page.text
@@ -136,7 +142,9 @@ def _binary(truth: np.ndarray, predicted: np.ndarray, weights: np.ndarray) -> di
     tp = float(np.sum(weights * (truth & predicted)))
     fp = float(np.sum(weights * (~truth & predicted)))
     fn = float(np.sum(weights * (truth & ~predicted)))
-    return _prf(tp, fp, fn) | {"accuracy": round(float(np.sum(weights * (truth == predicted)) / max(weights.sum(), 1)), 4)}
+    return _prf(tp, fp, fn) | {
+        "accuracy": round(float(np.sum(weights * (truth == predicted)) / max(weights.sum(), 1)), 4)
+    }
 
 
 @dataclass(frozen=True)
@@ -169,7 +177,9 @@ def _predicted_at(units: list[LabelledUnit], starts: Sequence[int]) -> list[Labe
     return out
 
 
-def evaluate(gold: Sequence[GoldDocument], labeller: Labeller, progress: Callable[[int], None] = lambda n: None) -> EvalReport:
+def evaluate(
+    gold: Sequence[GoldDocument], labeller: Labeller, progress: Callable[[int], None] = lambda n: None
+) -> EvalReport:
     """Compare the labeller's units with gold units, line by line."""
     truth, predicted, sizes, datasets, langs, pred_langs = [], [], [], [], [], []
     labelled_docs = labeller.label_chunk([Document(id=g.doc_id, text=g.text) for g in gold]) if gold else []
@@ -193,7 +203,9 @@ def evaluate(gold: Sequence[GoldDocument], labeller: Labeller, progress: Callabl
     per_label = {}
     for label in Label:
         t, p = truth_a == label.value, pred_a == label.value
-        per_label[label.value] = _prf(float(np.sum(t & p)), float(np.sum(~t & p)), float(np.sum(t & ~p))) | {"support": int(t.sum())}
+        per_label[label.value] = _prf(float(np.sum(t & p)), float(np.sum(~t & p)), float(np.sum(t & ~p))) | {
+            "support": int(t.sum())
+        }
     present = [v for v in per_label.values() if v["support"]]
     macro = round(float(np.mean([v["f1"] for v in present])), 4) if present else 0.0
     content = {label.value for label in Label if label.role is Role.CONTENT}
@@ -223,10 +235,16 @@ def evaluate(gold: Sequence[GoldDocument], labeller: Labeller, progress: Callabl
         mask = lang_t == code
         language[f"recall_{code}"] = round(float(np.mean(lang_p[mask] == code)), 4)
     return EvalReport(
-        units=len(truth), documents=len(gold), per_label=per_label, macro_f1=macro,
+        units=len(truth),
+        documents=len(gold),
+        per_label=per_label,
+        macro_f1=macro,
         keep_by_line=_binary(keep_t, keep_p, np.ones(len(truth))),
         keep_by_char=_binary(keep_t, keep_p, sizes_a),
-        confusion=dict(confusion), by_dataset=by_dataset, by_language=by_language, language=language,
+        confusion=dict(confusion),
+        by_dataset=by_dataset,
+        by_language=by_language,
+        language=language,
     )
 
 

@@ -41,8 +41,12 @@ from classifier.write import atomic_path
 INPUT_FORMATS = ("jsonl", "csv", "parquet")
 # The same extensions `classifier label -o` understands.
 EXTENSIONS = {
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-    ".csv": "csv", ".parquet": "parquet", ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 EXPORT_FORMATS = ("parquet", "jsonl", "fasttext", "text")
 SPLITS = ("train", "dev", "test")
@@ -175,10 +179,15 @@ class StatsReport:
         """``{"totals", "label", "role", "lang", "source"}`` -> DataFrame, for printing."""
         totals = pd.DataFrame(
             {
-                "measure": ["units", "documents", "characters", "kept units",
-                            "kept characters", "kept share"],
-                "value": [self.units, self.documents, self.characters, self.kept_units,
-                          self.kept_characters, round(self.kept_share, 4)],
+                "measure": ["units", "documents", "characters", "kept units", "kept characters", "kept share"],
+                "value": [
+                    self.units,
+                    self.documents,
+                    self.characters,
+                    self.kept_units,
+                    self.kept_characters,
+                    round(self.kept_share, 4),
+                ],
             }
         )
         out = {"totals": totals}
@@ -244,9 +253,7 @@ def _input_format(name: str, format: str | None) -> str:
     if format is not None:
         fmt = format.lower().lstrip(".")
         if fmt not in INPUT_FORMATS:
-            raise InputError(
-                f"Unknown input format '{format}'. Allowed: {', '.join(INPUT_FORMATS)}."
-            )
+            raise InputError(f"Unknown input format '{format}'. Allowed: {', '.join(INPUT_FORMATS)}.")
         if name == "-" and fmt == "parquet":
             raise InputError(
                 "Parquet cannot be read from standard input. Save it to a file and give its "
@@ -309,8 +316,7 @@ def _read_csv(name: str) -> pd.DataFrame:
         return pd.DataFrame({c: [] for c in RECORD_COLUMNS})
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(
-            f"{name} could not be read as CSV: {exc}. Check the quoting of that line, or "
-            "write the labels as JSONL."
+            f"{name} could not be read as CSV: {exc}. Check the quoting of that line, or write the labels as JSONL."
         ) from exc
 
 
@@ -355,14 +361,14 @@ def _validate(frame: pd.DataFrame, name: str, fmt: str, lines: list[int] | None)
     for column in STR_COLUMNS:
         fill = OPTIONAL_COLUMNS.get(column)
         series = frame[column]
-        if types.is_string_dtype(series) and not series.isna().any() and (
-            series.dtype != object or series.map(type).eq(str).all()
+        if (
+            types.is_string_dtype(series)
+            and not series.isna().any()
+            and (series.dtype != object or series.map(type).eq(str).all())
         ):
             frame[column] = series.astype(object)
             continue
-        frame[column] = _coerce(
-            series, lambda v, fill=fill: _as_str(v, fill), "a string", where
-        ).astype(object)
+        frame[column] = _coerce(series, lambda v, fill=fill: _as_str(v, fill), "a string", where).astype(object)
     _check_vocabulary(frame, "label", [x.value for x in Label], where)
     _check_vocabulary(frame, "role", [x.value for x in Role], where)
     extras = [c for c in frame.columns if c not in RECORD_COLUMNS]
@@ -433,15 +439,12 @@ def _as_str(value: Any, fill: str | None) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _check_vocabulary(
-    frame: pd.DataFrame, column: str, allowed: list[str], where: Callable[[int, str], str]
-) -> None:
+def _check_vocabulary(frame: pd.DataFrame, column: str, allowed: list[str], where: Callable[[int, str], str]) -> None:
     bad = ~frame[column].isin(allowed)
     if bad.any():
         i = int(bad.to_numpy().nonzero()[0][0])
         raise InputError(
-            f"{where(i, column)}: unknown {column} '{frame[column].iat[i]}'. "
-            f"Allowed: {', '.join(allowed)}."
+            f"{where(i, column)}: unknown {column} '{frame[column].iat[i]}'. Allowed: {', '.join(allowed)}."
         )
 
 
@@ -479,9 +482,7 @@ def resolve_profile(profile: Profile | str | Sequence[str] | None) -> tuple[str,
     allowed = [lab.value for lab in Label]
     unknown = [item for item in items if item not in allowed]
     if unknown or not items:
-        what = f"Unknown label(s) {', '.join(repr(u) for u in unknown)}" if unknown else (
-            "Empty label list"
-        )
+        what = f"Unknown label(s) {', '.join(repr(u) for u in unknown)}" if unknown else ("Empty label list")
         raise InputError(
             f"{what} in the profile. Allowed: strict, lenient, {ALL_LABELS}, or a "
             f"comma-separated list of labels from: {', '.join(allowed)}."
@@ -558,9 +559,7 @@ def _filter_units(
 def validate_ratios(ratios: Sequence[float]) -> tuple[float, float, float]:
     """Check that there are three non-negative ratios summing to 1 (within 1e-6)."""
     values = tuple(ratios)
-    ok = len(values) == 3 and all(
-        isinstance(r, int | float) and math.isfinite(r) and r >= 0 for r in values
-    )
+    ok = len(values) == 3 and all(isinstance(r, int | float) and math.isfinite(r) and r >= 0 for r in values)
     if not ok or abs(sum(values) - 1.0) > RATIO_TOLERANCE:
         raise InputError(
             f"Invalid split ratios {values!r}. Allowed: three non-negative numbers for train, "
@@ -646,10 +645,7 @@ def assign_splits(
             f"Cannot group by '{group_by}': no such column. Use site, or one of the columns: "
             f"{', '.join(map(str, frame.columns))}."
         )
-    return {
-        doc_id: split_of(str(key), ratios, seed)
-        for doc_id, key in zip(firsts["doc_id"], keys, strict=True)
-    }
+    return {doc_id: split_of(str(key), ratios, seed) for doc_id, key in zip(firsts["doc_id"], keys, strict=True)}
 
 
 # --- atomic writing ----------------------------------------------------------------------
@@ -812,15 +808,12 @@ def _prepare_out_dir(out: Path, overwrite: bool) -> Path:
         raise OutputError(f"{out} is a file. Give a folder to export into (it is created).")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise OutputError(
-            f"{out} is not empty. Choose a new or empty folder, or use --overwrite to "
-            "replace the export in it."
+            f"{out} is not empty. Choose a new or empty folder, or use --overwrite to replace the export in it."
         )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(
-            f"Cannot create {out}: {exc.strerror or exc}. Choose a folder you can write to."
-        ) from exc
+        raise OutputError(f"Cannot create {out}: {exc.strerror or exc}. Choose a folder you can write to.") from exc
     return out
 
 
@@ -861,8 +854,10 @@ class _Context:
         )
 
 
-def _export_hf(ctx: _Context, fmt: str) -> ExportResult:
-    ext = "parquet" if fmt == "parquet" else "jsonl"
+def _export_splits(
+    ctx: _Context, fmt: str, write_split: Callable[[str, pd.DataFrame], Path], data_files: dict[str, str] | None
+) -> ExportResult:
+    """Write each split with ``write_split``, then the dataset card."""
     paths: list[Path] = []
     rows: dict[str, int] = {}
     documents: dict[str, int] = {}
@@ -870,18 +865,25 @@ def _export_hf(ctx: _Context, fmt: str) -> ExportResult:
     for split in SPLITS:
         part = ctx.split_frame(split)
         parts[split] = part
+        paths.append(write_split(split, part))
+        rows[split] = len(part)
+        documents[split] = int(part["doc_id"].nunique())
+    card = _dataset_card(ctx, parts, data_files, rows, documents)
+    paths.append(_write_text(ctx.out / "README.md", card))
+    return ctx.result(fmt, paths, rows, documents)
+
+
+def _export_hf(ctx: _Context, fmt: str) -> ExportResult:
+    ext = "parquet" if fmt == "parquet" else "jsonl"
+
+    def write_split(split: str, part: pd.DataFrame) -> Path:
         path = ctx.out / f"{split}.{ext}"
         if ext == "parquet":
             table = part.astype({c: "string" for c in STR_COLUMNS})
-            atomic_write(path, lambda tmp, table=table: table.to_parquet(tmp, index=False))
-        else:
-            _write_lines(path, _jsonl_lines(part))
-        paths.append(path)
-        rows[split] = len(part)
-        documents[split] = int(part["doc_id"].nunique())
-    card = _dataset_card(ctx, parts, {s: f"{s}.{ext}" for s in SPLITS}, rows, documents)
-    paths.append(_write_text(ctx.out / "README.md", card))
-    return ctx.result(fmt, paths, rows, documents)
+            return atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
+        return _write_lines(path, _jsonl_lines(part))
+
+    return _export_splits(ctx, fmt, write_split, {s: f"{s}.{ext}" for s in SPLITS})
 
 
 def fasttext_line(label: str, text: str) -> str:
@@ -891,20 +893,12 @@ def fasttext_line(label: str, text: str) -> str:
 
 def _export_fasttext(ctx: _Context, target: str) -> ExportResult:
     column = "label" if target == "relevance" else "lang"
-    paths: list[Path] = []
-    rows: dict[str, int] = {}
-    documents: dict[str, int] = {}
-    parts: dict[str, pd.DataFrame] = {}
-    for split in SPLITS:
-        part = ctx.split_frame(split)
-        parts[split] = part
+
+    def write_split(split: str, part: pd.DataFrame) -> Path:
         lines = [fasttext_line(x, t) for x, t in zip(part[column], part["text"], strict=True)]
-        paths.append(_write_lines(ctx.out / f"{split}.txt", lines))
-        rows[split] = len(part)
-        documents[split] = int(part["doc_id"].nunique())
-    card = _dataset_card(ctx, parts, None, rows, documents)
-    paths.append(_write_text(ctx.out / "README.md", card))
-    return ctx.result("fasttext", paths, rows, documents)
+        return _write_lines(ctx.out / f"{split}.txt", lines)
+
+    return _export_splits(ctx, "fasttext", write_split, None)
 
 
 def document_text(units: pd.DataFrame) -> str:
@@ -948,10 +942,7 @@ def _export_text(ctx: _Context, layout: str, overwrite: bool) -> ExportResult:
     for split in SPLITS:
         part = ctx.split_frame(split)
         parts[split] = part
-        texts = [
-            (doc_id, document_text(units))
-            for doc_id, units in part.groupby("doc_id", sort=False)
-        ]
+        texts = [(doc_id, document_text(units)) for doc_id, units in part.groupby("doc_id", sort=False)]
         if layout == "jsonl":
             lines = (json.dumps({"id": d, "text": t}, ensure_ascii=False) for d, t in texts)
             paths.append(_write_lines(ctx.out / f"{split}.jsonl", lines))
@@ -1007,19 +998,31 @@ def _dataset_card(
         "",
     ]
     if fmt in ("parquet", "jsonl"):
-        lines += ["One row per unit. Load it with `datasets.load_dataset(\"<this folder>\")`; "
-                  "the splits are `train`, `dev` and `test`.", ""]
+        lines += [
+            'One row per unit. Load it with `datasets.load_dataset("<this folder>")`; '
+            "the splits are `train`, `dev` and `test`.",
+            "",
+        ]
     elif fmt == "fasttext":
         target = ctx.options["target"]
         what = "label" if target == "relevance" else "lang"
-        lines += [f"fastText supervised lines `__label__<{what}> text` in `train.txt`, "
-                  "`dev.txt` and `test.txt`, one unit per line.", ""]
+        lines += [
+            f"fastText supervised lines `__label__<{what}> text` in `train.txt`, "
+            "`dev.txt` and `test.txt`, one unit per line.",
+            "",
+        ]
     elif data_files:
-        lines += ["Cleaned documents, one JSON object (`id`, `text`) per line in "
-                  "`<split>.jsonl`; paragraphs are separated by a blank line.", ""]
+        lines += [
+            "Cleaned documents, one JSON object (`id`, `text`) per line in "
+            "`<split>.jsonl`; paragraphs are separated by a blank line.",
+            "",
+        ]
     else:
-        lines += ["Cleaned documents, one UTF-8 file per document in `train/`, `dev/` and "
-                  "`test/`; paragraphs are separated by a blank line.", ""]
+        lines += [
+            "Cleaned documents, one UTF-8 file per document in `train/`, `dev/` and "
+            "`test/`; paragraphs are separated by a blank line.",
+            "",
+        ]
 
     lines += ["## Command", "", "```", ctx.command or "(not recorded)", "```", ""]
     if ctx.input_name:
@@ -1038,10 +1041,7 @@ def _dataset_card(
     if fmt in ("parquet", "jsonl"):
         lines += ["", "## Schema", "", "| column | type | meaning |", "|---|---|---|"]
         columns = list(next(iter(parts.values())).columns)
-        lines += [
-            f"| `{c}` | {COLUMN_DOCS.get(c, ('', ''))[0]} | {COLUMN_DOCS.get(c, ('', ''))[1]} |"
-            for c in columns
-        ]
+        lines += [f"| `{c}` | {COLUMN_DOCS.get(c, ('', ''))[0]} | {COLUMN_DOCS.get(c, ('', ''))[1]} |" for c in columns]
     return "\n".join(front + lines) + "\n"
 
 
@@ -1097,9 +1097,11 @@ def corpus_stats(labelled: pd.DataFrame | Path | str, format: str | None = None)
         if order is not None:
             table = table.reindex(list(order), fill_value=0)
         else:
-            table = table.reset_index().sort_values(
-                ["units", column], ascending=[False, True], kind="stable"
-            ).set_index(column)
+            table = (
+                table.reset_index()
+                .sort_values(["units", column], ascending=[False, True], kind="stable")
+                .set_index(column)
+            )
         return tuple(
             StatsRow(
                 value=str(value),

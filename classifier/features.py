@@ -26,13 +26,39 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _DIGITS = re.compile(r"\d+")
 
 LINE_FEATURES = (
-    "log_chars", "log_words", "frac_alpha", "frac_digit", "frac_upper", "frac_punct",
-    "ends_terminal", "starts_bullet", "title_ratio", "has_url", "separators_per_word",
-    "mean_word_len", "sentences", "has_copyright", "indented",
-    "rel_line_pos", "rel_char_pos", "block_lines", "pos_in_block", "block_mean_chars",
-    "doc_lines", "doc_chars", "dup_in_doc", "dup_across_docs",
-    "before_first_long", "after_last_long", "dist_long", "long_density",
-    "prev_chars", "next_chars",
+    "log_chars",
+    "log_words",
+    "frac_alpha",
+    "frac_digit",
+    "frac_upper",
+    "frac_punct",
+    "ends_terminal",
+    "starts_bullet",
+    "title_ratio",
+    "has_url",
+    "separators_per_word",
+    "mean_word_len",
+    "sentences",
+    "has_copyright",
+    "indented",
+    "rel_line_pos",
+    "rel_char_pos",
+    "block_lines",
+    "pos_in_block",
+    "block_mean_chars",
+    "doc_lines",
+    "doc_chars",
+    "dup_in_doc",
+    "dup_across_docs",
+    "before_first_long",
+    "after_last_long",
+    "dist_long",
+    "long_density",
+    "prev_chars",
+    "next_chars",
+    "first_copy",
+    "copy_distance",
+    "no_letters",
 )
 
 
@@ -107,6 +133,18 @@ def line_features(lines: Sequence[Line], text_length: int, repetition: Counter |
     is_long = (lengths >= LONG_LINE_CHARS).astype(np.float32)
     window_long = window_mean(is_long, WINDOW)
     doc_chars = float(lengths.sum())
+    # A headline the page repeats (breadcrumb, caption, share box) is a heading only once.
+    seen: dict[str, int] = {}
+    first_copy = np.zeros(n, dtype=np.float32)
+    copy_distance = np.full(n, 50.0, dtype=np.float32)
+    for i, key in enumerate(keys):
+        if key in seen:
+            j = seen[key]
+            copy_distance[i] = min(copy_distance[i], i - j)
+            copy_distance[j] = min(copy_distance[j], i - j)
+        else:
+            first_copy[i] = 1.0
+        seen[key] = i
     for i, line in enumerate(lines):
         block = blocks[line.paragraph]
         dist = int(np.min(np.abs(long_idx - i))) if len(long_idx) else 50
@@ -126,6 +164,9 @@ def line_features(lines: Sequence[Line], text_length: int, repetition: Counter |
             float(window_long[i]),
             math.log1p(float(lengths[i - 1])) if i > 0 else -1.0,
             math.log1p(float(lengths[i + 1])) if i + 1 < n else -1.0,
+            first_copy[i] if in_doc[keys[i]] > 1 else -1.0,
+            min(float(copy_distance[i]), 50.0) / 50,
+            float(not any(c.isalpha() for c in line.text)),
         ]
     return matrix
 

@@ -21,6 +21,7 @@ from classifier.errors import ModelError
 from classifier.types import LangGuess
 
 TOP_K = 3
+LANGDETECT_MIN_LETTERS = 40
 # How much the surrounding text's and the document's language count for a short unit,
 # added to fastText's probability: "Flecha" amid Spanish is Spanish, "Menu" on an English
 # page English, but "More information" after a Spanish notice on an English page English.
@@ -92,9 +93,10 @@ class LangdetectLID:
         return [(g.lang.split("-")[0], float(g.prob)) for g in guesses]
 
 
-def _resolve_long(top: list[tuple[str, float]], text: str, fallback: LangdetectLID | None) -> LangGuess:
+def _resolve_long(top: list[tuple[str, float]], text: str, fallback: LangdetectLID | None, letters: int) -> LangGuess:
     lang, score = top[0]
-    if score >= FASTTEXT_CONFIDENT or fallback is None:
+    # langdetect costs ~10 ms a call: ask it only about units long enough for it to help.
+    if score >= FASTTEXT_CONFIDENT or fallback is None or letters < LANGDETECT_MIN_LETTERS:
         return LangGuess(lang, score)
     second = fallback.predict(text)
     if second:
@@ -150,7 +152,7 @@ def identify(
     first_pass: list[LangGuess | None] = []
     for text, top, count in zip(texts, tops, letters, strict=True):
         if count >= SHORT_UNIT_LETTERS:
-            first_pass.append(_resolve_long(top, text, fallback))
+            first_pass.append(_resolve_long(top, text, fallback, count))
         else:
             first_pass.append(None)
     doc_lang = document_language([g or LangGuess(UND, 0.0) for g in first_pass], letters)

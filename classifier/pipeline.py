@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -44,7 +45,9 @@ class Labeller:
     def label_chunk(self, documents: list[Document]) -> list[list[LabelledUnit]]:
         lines_per_doc = [split_lines(doc.text) for doc in documents]
         repetition = corpus_repetition(lines_per_doc)
-        predictions = self.relevance.predict([(lines, len(doc.text)) for doc, lines in zip(documents, lines_per_doc, strict=True)], repetition)
+        predictions = self.relevance.predict(
+            [(lines, len(doc.text)) for doc, lines in zip(documents, lines_per_doc, strict=True)], repetition
+        )
         out = []
         for doc, lines, prediction in zip(documents, lines_per_doc, predictions, strict=True):
             guesses, doc_lang = identify([line.text for line in lines], self.lid, self.fallback)
@@ -71,11 +74,38 @@ class Labeller:
             out.append(labelled)
         return out
 
-    def label_documents(self, documents: Iterable[Document]) -> Iterator[list[LabelledUnit]]:
-        """Labelled units per document, in input order, reading ``chunk_docs`` at a time."""
-        iterator = iter(documents)
-        while chunk := list(islice(iterator, self.settings.chunk_docs)):
-            yield from self.label_chunk(chunk)
+    def label_documents(self, documents: Iterable[Document], jobs: int = 1) -> Iterator[list[LabelledUnit]]:
+        """Labelled units per document (an empty list for an empty document), in input
+        order, reading ``chunk_docs`` at a time; ``jobs`` > 1 labels chunks in that many
+        worker processes, each loading the models once, with the same output."""
+        chunks = _chunks(documents, self.settings.chunk_docs)
+        if jobs <= 1:
+            for chunk in chunks:
+                yield from self.label_chunk(chunk)
+            return
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(jobs, initializer=_init_worker, initargs=(self.settings,)) as pool:
+            for labelled in pool.imap(_label_in_worker, chunks):
+                yield from labelled
+
+
+def _chunks(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    iterator = iter(documents)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+_WORKER: Labeller | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _WORKER
+    _WORKER = Labeller(settings)
+
+
+def _label_in_worker(chunk: list[Document]) -> list[list[LabelledUnit]]:
+    assert _WORKER is not None
+    return _WORKER.label_chunk(chunk)
 
 
 def label_text(text: str, settings: Settings | None = None, doc_id: str = "text") -> list[LabelledUnit]:
@@ -121,6 +151,9 @@ class SummaryCounter:
     languages: Counter = field(default_factory=Counter)
     skipped: list = field(default_factory=list)
 
+    def add_document(self, doc_id: str) -> None:
+        self.documents.add(doc_id)
+
     def add(self, unit: LabelledUnit) -> None:
         self.documents.add(unit.unit.doc_id)
         self.units += 1
@@ -134,9 +167,13 @@ class SummaryCounter:
 
     def summary(self) -> Summary:
         return Summary(
-            documents=len(self.documents), units=self.units, kept_units=self.kept_units,
-            characters=self.characters, kept_characters=self.kept_characters,
-            labels=dict(self.labels.most_common()), languages=dict(self.languages.most_common()),
+            documents=len(self.documents),
+            units=self.units,
+            kept_units=self.kept_units,
+            characters=self.characters,
+            kept_characters=self.kept_characters,
+            labels=dict(self.labels.most_common()),
+            languages=dict(self.languages.most_common()),
             skipped=tuple(self.skipped),
         )
 

@@ -72,11 +72,12 @@ def _text_file(path: Path, doc_id: str, warn: Warn) -> Iterator[Document]:
     yield Document(id=doc_id, text=text, source=str(path), decode_errors=replaced)
 
 
-def _record_text(record: dict, text_column: str, id_column: str | None, where: str, fallback_id: str) -> tuple[str, str]:
+def _record_text(
+    record: dict, text_column: str, id_column: str | None, where: str, fallback_id: str
+) -> tuple[str, str]:
     if text_column not in record:
         raise InputError(
-            f"Column '{text_column}' not found in {where}. Available: {', '.join(map(str, record))}. "
-            "Use --text-column."
+            f"Column '{text_column}' not found in {where}. Available: {', '.join(map(str, record))}. Use --text-column."
         )
     if id_column is not None and id_column not in record:
         raise InputError(
@@ -89,7 +90,9 @@ def _record_text(record: dict, text_column: str, id_column: str | None, where: s
     return text, doc_id
 
 
-def _jsonl(stream: io.TextIOBase, name: str, text_column: str, id_column: str | None, on_error: str, warn: Warn) -> Iterator[Document]:
+def _jsonl(
+    stream: io.TextIOBase, name: str, text_column: str, id_column: str | None, on_error: str, warn: Warn
+) -> Iterator[Document]:
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
@@ -112,7 +115,9 @@ def _csv(stream: io.TextIOBase, name: str, text_column: str, id_column: str | No
     reader = csv.DictReader(stream)
     for number, record in enumerate(reader, start=2):
         if None in record:
-            raise InputError(f"{name}:{reader.line_num}: more fields than the header has. Quote fields that contain commas.")
+            raise InputError(
+                f"{name}:{reader.line_num}: more fields than the header has. Quote fields that contain commas."
+            )
         text, doc_id = _record_text(record, text_column, id_column, f"{name}:{reader.line_num}", f"{name}:{number}")
         yield Document(id=doc_id, text=text, source=name)
 
@@ -174,9 +179,13 @@ def read_corpus(
     if path.is_dir():
         files = sorted(p for p in path.glob(glob) if p.is_file())
         if not files:
-            raise InputError(f"No files match {glob!r} under {path}. Use --glob to choose files, e.g. --glob '**/*.jsonl'.")
+            raise InputError(
+                f"No files match {glob!r} under {path}. Use --glob to choose files, e.g. --glob '**/*.jsonl'."
+            )
         for file in files:
-            yield from read_corpus(file, format, text_column=text_column, id_column=id_column, on_error=on_error, warn=warn)
+            yield from read_corpus(
+                file, format, text_column=text_column, id_column=id_column, on_error=on_error, warn=warn
+            )
         return
     if not path.exists():
         raise InputError(f"Corpus {path} not found. Pass a file, a folder, or - for standard input.")

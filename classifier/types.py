@@ -137,8 +137,21 @@ class LabelledUnit:
 
 
 RECORD_COLUMNS = (
-    "doc_id", "unit", "paragraph", "start", "end", "text", "lang", "lang_score", "doc_lang",
-    "lang_mismatch", "label", "role", "label_score", "keep", "source",
+    "doc_id",
+    "unit",
+    "paragraph",
+    "start",
+    "end",
+    "text",
+    "lang",
+    "lang_score",
+    "doc_lang",
+    "lang_mismatch",
+    "label",
+    "role",
+    "label_score",
+    "keep",
+    "source",
 )
 
 

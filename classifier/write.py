@@ -31,8 +31,14 @@ def output_format(path: str | Path | None, explicit: OutputFormat | str | None =
     if path is None or str(path) == "-":
         return OutputFormat.JSONL
     suffix = Path(path).suffix.lower().lstrip(".")
-    aliases = {"jsonl": OutputFormat.JSONL, "ndjson": OutputFormat.JSONL, "json": OutputFormat.JSONL,
-               "csv": OutputFormat.CSV, "parquet": OutputFormat.PARQUET, "pq": OutputFormat.PARQUET}
+    aliases = {
+        "jsonl": OutputFormat.JSONL,
+        "ndjson": OutputFormat.JSONL,
+        "json": OutputFormat.JSONL,
+        "csv": OutputFormat.CSV,
+        "parquet": OutputFormat.PARQUET,
+        "pq": OutputFormat.PARQUET,
+    }
     if suffix not in aliases:
         raise OutputError(
             f"Cannot tell the output format of {path} from its extension. "
@@ -57,7 +63,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, path)
     except OSError as error:
-        raise OutputError(f"Cannot write {path}: {error.strerror}. Choose a folder you can write to with enough free space.") from error
+        raise OutputError(
+            f"Cannot write {path}: {error.strerror}. Choose a folder you can write to with enough free space."
+        ) from error
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -84,13 +92,25 @@ def _write_csv(records: Iterable[dict], handle: io.TextIOBase) -> int:
 def _parquet_schema():
     import pyarrow as pa
 
-    return pa.schema([
-        ("doc_id", pa.string()), ("unit", pa.int32()), ("paragraph", pa.int32()),
-        ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()), ("lang", pa.string()),
-        ("lang_score", pa.float32()), ("doc_lang", pa.string()), ("lang_mismatch", pa.bool_()),
-        ("label", pa.string()), ("role", pa.string()), ("label_score", pa.float32()),
-        ("keep", pa.bool_()), ("source", pa.string()),
-    ])
+    return pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("unit", pa.int32()),
+            ("paragraph", pa.int32()),
+            ("start", pa.int64()),
+            ("end", pa.int64()),
+            ("text", pa.string()),
+            ("lang", pa.string()),
+            ("lang_score", pa.float32()),
+            ("doc_lang", pa.string()),
+            ("lang_mismatch", pa.bool_()),
+            ("label", pa.string()),
+            ("role", pa.string()),
+            ("label_score", pa.float32()),
+            ("keep", pa.bool_()),
+            ("source", pa.string()),
+        ]
+    )
 
 
 def _write_parquet(records: Iterable[dict], path: Path) -> int:

@@ -90,7 +90,9 @@ def main() -> None:
 
     best_length, best_f1 = 0, -1.0
     for threshold in (20, 40, 60, 80, 100, 120, 150):
-        f1 = evaluate_benchmark(args.data, None, split="dev", predictor=length_predictor(threshold)).overall_by_line["f1"]
+        f1 = evaluate_benchmark(args.data, None, split="dev", predictor=length_predictor(threshold)).overall_by_line[
+            "f1"
+        ]
         if f1 > best_f1:
             best_length, best_f1 = threshold, f1
     systems = {
@@ -101,14 +103,21 @@ def main() -> None:
     }
     for name, predictor in systems.items():
         started = time.perf_counter()
-        results[name] = evaluate_benchmark(args.data, labeller if predictor is None else None, split="test", predictor=predictor).to_dict()
+        results[name] = evaluate_benchmark(
+            args.data, labeller if predictor is None else None, split="test", predictor=predictor
+        ).to_dict()
         timings[name] = time.perf_counter() - started
-        print(f"{name}: line F1 {results[name]['overall_by_line']['f1']:.3f}, char F1 {results[name]['overall_by_char']['f1']:.3f} ({timings[name]:.0f} s)", flush=True)
+        print(
+            f"{name}: line F1 {results[name]['overall_by_line']['f1']:.3f}, char F1 {results[name]['overall_by_char']['f1']:.3f} ({timings[name]:.0f} s)",
+            flush=True,
+        )
 
     gold_report = evaluate(read_gold(args.gold, args.data, ["test"]), labeller).to_dict()
     print(f"fine-grained gold test: macro-F1 {gold_report['macro_f1']:.3f}", flush=True)
     if args.json:
-        args.json.write_text(json.dumps({"benchmark": results, "gold_test": gold_report, "seconds": timings}, indent=2), encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"benchmark": results, "gold_test": gold_report, "seconds": timings}, indent=2), encoding="utf-8"
+        )
     report = render(results, gold_report, best_length, timings, labeller)
     args.out.write_text(report, encoding="utf-8")
     print(f"wrote {args.out}")
@@ -144,12 +153,21 @@ def render(results: dict, gold: dict, best_length: int, timings: dict, labeller:
             f"| {name} | {line['precision']:.3f} | {line['recall']:.3f} | **{line['f1']:.3f}** | "
             f"{char['precision']:.3f} | {char['recall']:.3f} | **{char['f1']:.3f}** | {timings[name]:.0f} |"
         )
-    lines += ["", f"The length rule's threshold ({best_length} characters) was picked on the dev split.", "", "### By dataset (F1 by line / by character)", ""]
+    lines += [
+        "",
+        f"The length rule's threshold ({best_length} characters) was picked on the dev split.",
+        "",
+        "### By dataset (F1 by line / by character)",
+        "",
+    ]
     datasets = list(first["by_dataset"])
     lines.append("| system | " + " | ".join(datasets) + " |")
     lines.append("|---|" + "---|" * len(datasets))
     for name, report in results.items():
-        cells = [f"{report['by_dataset'][d]['by_line']['f1']:.3f} / {report['by_dataset'][d]['by_char']['f1']:.3f}" for d in datasets]
+        cells = [
+            f"{report['by_dataset'][d]['by_line']['f1']:.3f} / {report['by_dataset'][d]['by_char']['f1']:.3f}"
+            for d in datasets
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -163,7 +181,9 @@ def render(results: dict, gold: dict, best_length: int, timings: dict, labeller:
         "|---|---|---|---|---|",
     ]
     for label, figures in gold["per_label"].items():
-        lines.append(f"| {label} | {figures['support']} | {figures['precision']:.3f} | {figures['recall']:.3f} | {figures['f1']:.3f} |")
+        lines.append(
+            f"| {label} | {figures['support']} | {figures['precision']:.3f} | {figures['recall']:.3f} | {figures['f1']:.3f} |"
+        )
     lines += ["", "Language: " + ", ".join(f"{k} {v}" for k, v in gold["language"].items()), ""]
     return "\n".join(lines) + "\n"
 

@@ -14,8 +14,19 @@ import sys
 from pathlib import Path
 
 LABELS = {
-    "body", "heading", "caption", "byline", "author_bio", "user_comment", "navigation",
-    "related", "promo", "paywall", "comment_prompt", "legal", "other",
+    "body",
+    "heading",
+    "caption",
+    "byline",
+    "author_bio",
+    "user_comment",
+    "navigation",
+    "related",
+    "promo",
+    "paywall",
+    "comment_prompt",
+    "legal",
+    "other",
 }
 DATA = Path(__file__).resolve().parent.parent / "data"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"

@@ -45,13 +45,15 @@ def main(data_dir: Path) -> None:
         foreign = [c for c in candidates if c[5] and c[5] not in COMMON_LANGS][:FOREIGN_FIRST]
         candidates = foreign + [c for c in candidates if c not in foreign]
         taken = {s: 0 for s in quota}
-        for rank, doc_id, txt_file, split, lines, lang in candidates:
+        for _rank, doc_id, txt_file, split, lines, lang in candidates:
             if taken[split] < quota[split]:
                 taken[split] += 1
                 chosen.append([dataset, doc_id, txt_file, split, lines, lang])
     with (Path("data/gold/pages.csv")).open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["dataset", "doc_id", "txt_file", "split", "lines", "page_lang", "annotator", "second_annotator"])
+        writer.writerow(
+            ["dataset", "doc_id", "txt_file", "split", "lines", "page_lang", "annotator", "second_annotator"]
+        )
         for i, row in enumerate(chosen):
             first = ANNOTATORS[i % len(ANNOTATORS)]
             second = ANNOTATORS[(i + 1) % len(ANNOTATORS)] if i % SECOND_EVERY == 0 else ""

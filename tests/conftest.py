@@ -36,8 +36,16 @@ def seed_pages(exclude: tuple[str, ...] = ()):
 
 def tiny_settings(out_dir: Path, seed: int = 0) -> TrainSettings:
     return TrainSettings(
-        data_dir=None, gold_path=None, out_dir=out_dir, seed=seed, epoch=25, lr=0.5, dim=16,
-        content_rounds=60, label_rounds=15, min_data_in_leaf=3,
+        data_dir=None,
+        gold_path=None,
+        out_dir=out_dir,
+        seed=seed,
+        epoch=40,
+        lr=0.5,
+        dim=16,
+        content_rounds=60,
+        label_rounds=40,
+        min_data_in_leaf=3,
     )
 
 

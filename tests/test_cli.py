@@ -45,7 +45,11 @@ def test_label_to_stdout_as_jsonl_then_stats_and_export(tiny_model, tmp_path):
     out = tmp_path / "ds"
     exported = runner.invoke(app, ["export", str(path), "-o", str(out), "--as", "fasttext"])
     assert exported.exit_code == 0, exported.output
-    lines = (out / "train.txt").read_text(encoding="utf-8").splitlines() + (out / "dev.txt").read_text(encoding="utf-8").splitlines() + (out / "test.txt").read_text(encoding="utf-8").splitlines()
+    lines = (
+        (out / "train.txt").read_text(encoding="utf-8").splitlines()
+        + (out / "dev.txt").read_text(encoding="utf-8").splitlines()
+        + (out / "test.txt").read_text(encoding="utf-8").splitlines()
+    )
     in_doc_language = [r for r in rows if r["lang"] in (r["doc_lang"], "und")]
     assert len(lines) == len(in_doc_language) < len(rows)  # Spanish units left out by default
     assert all(line.startswith("__label__") and "\n" not in line for line in lines)
@@ -54,7 +58,10 @@ def test_label_to_stdout_as_jsonl_then_stats_and_export(tiny_model, tmp_path):
 def test_errors_are_one_line_with_the_fix(tiny_model, tmp_path):
     result = runner.invoke(app, ["label", str(tmp_path / "missing.txt"), "-m", str(tiny_model)])
     assert result.exit_code == 1
-    assert f"Error: Corpus {tmp_path / 'missing.txt'} not found. Pass a file, a folder, or - for standard input." in " ".join(result.output.split())
+    assert (
+        f"Error: Corpus {tmp_path / 'missing.txt'} not found. Pass a file, a folder, or - for standard input."
+        in " ".join(result.output.split())
+    )
     result = runner.invoke(app, ["label", str(SAMPLE), "-m", str(tiny_model), "-o", str(tmp_path / "x.txt")])
     assert result.exit_code == 1 and "or pass --format" in result.output
     result = runner.invoke(app, ["export", "x.jsonl", "-o", str(tmp_path / "d"), "--target", "language"])
@@ -66,3 +73,22 @@ def test_default_model_ships_with_the_package():
     from classifier.relevance import RelevanceModel
 
     RelevanceModel(default_model_dir())
+
+
+def test_jobs_give_the_same_output_in_the_same_order(tiny_model, tmp_path):
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"labels{jobs}.jsonl"
+        args = ["label", str(SAMPLE), "-m", str(tiny_model), "-o", str(out), "-q", "--jobs", jobs, "--chunk-docs", "2"]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] and outputs[0].count(b"\n") > 100
+
+
+def test_empty_documents_are_counted(tiny_model, tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"text": ""}\n{"text": "Menu\\n\\nA line of text."}\n', encoding="utf-8")
+    result = runner.invoke(app, ["label", str(corpus), "-m", str(tiny_model), "-o", str(tmp_path / "o.csv")])
+    assert result.exit_code == 0, result.output
+    assert "2 documents" in result.output

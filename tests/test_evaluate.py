@@ -44,10 +44,14 @@ def test_gold_file_errors(tmp_path):
     pd.DataFrame({"doc_id": ["a"], "start": [0], "label": ["body"]}).to_csv(path, index=False)
     with pytest.raises(InputError, match="lacks column\\(s\\) end. Found: doc_id, start, label"):
         read_gold(path)
-    pd.DataFrame({"doc_id": ["a"], "start": [0], "end": [1], "label": ["junk"], "text": ["x"]}).to_csv(path, index=False)
+    pd.DataFrame({"doc_id": ["a"], "start": [0], "end": [1], "label": ["junk"], "text": ["x"]}).to_csv(
+        path, index=False
+    )
     with pytest.raises(InputError, match="unknown label\\(s\\) junk"):
         read_gold(path)
-    pd.DataFrame({"doc_id": ["a"], "start": [0], "end": [1], "label": ["body"], "dataset": ["dragnet"]}).to_csv(path, index=False)
+    pd.DataFrame({"doc_id": ["a"], "start": [0], "end": [1], "label": ["body"], "dataset": ["dragnet"]}).to_csv(
+        path, index=False
+    )
     with pytest.raises(InputError, match="pass the benchmark folder with --data"):
         read_gold(path)
 
@@ -56,9 +60,17 @@ def test_benchmark_scoring_on_a_tiny_benchmark(tmp_path):
     text = "Home\n\nA body paragraph that is long enough.\n\nShare"
     (tmp_path / "txt" / "l3s-gn1").mkdir(parents=True)
     (tmp_path / "txt" / "l3s-gn1" / "p.txt").write_text(text, encoding="utf-8")
-    record = {"dataset": "l3s-gn1", "doc_id": "p", "lang": "en", "txt_file": "txt/l3s-gn1/p.txt", "paragraphs": [
-        {"text": "Home", "label": "noise"}, {"text": "A body paragraph that is long enough.", "label": "body"},
-        {"text": "Share", "label": "ambiguous"}]}
+    record = {
+        "dataset": "l3s-gn1",
+        "doc_id": "p",
+        "lang": "en",
+        "txt_file": "txt/l3s-gn1/p.txt",
+        "paragraphs": [
+            {"text": "Home", "label": "noise"},
+            {"text": "A body paragraph that is long enough.", "label": "body"},
+            {"text": "Share", "label": "ambiguous"},
+        ],
+    }
     (tmp_path / "l3s-gn1.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
     from classifier.benchmark import page_split
 

@@ -35,8 +35,18 @@ from classifier.types import RECORD_COLUMNS, Label
 # --- builders ----------------------------------------------------------------------------
 
 
-def _unit(doc_id="doc", unit=0, text="Some article text.", label="body", lang="en",
-          doc_lang="en", paragraph=None, keep=None, source="", **extra) -> dict:
+def _unit(
+    doc_id="doc",
+    unit=0,
+    text="Some article text.",
+    label="body",
+    lang="en",
+    doc_lang="en",
+    paragraph=None,
+    keep=None,
+    source="",
+    **extra,
+) -> dict:
     role = Label(label).role.value
     record = {
         "doc_id": doc_id,
@@ -163,9 +173,7 @@ def test_read_labelled_source_column_is_optional(tmp_path):
 
 def test_read_labelled_keeps_empty_csv_text_and_the_word_nan(tmp_path):
     path = tmp_path / "labels.csv"
-    _frame(_unit(text=""), _unit(unit=1, text="nan"), _unit(unit=2, text="NA")).to_csv(
-        path, index=False
-    )
+    _frame(_unit(text=""), _unit(unit=1, text="nan"), _unit(unit=2, text="NA")).to_csv(path, index=False)
     assert read_labelled(path)["text"].tolist() == ["", "nan", "NA"]
 
 
@@ -184,7 +192,7 @@ def test_missing_column_lists_found_and_required(tmp_path):
 def test_bad_jsonl_line_names_file_line_and_column(tmp_path):
     path = tmp_path / "labels.jsonl"
     good = json.dumps(_unit())
-    path.write_text(f"{good}\n\n{good}\n{{\"doc_id\": \"a\",,}}\n", encoding="utf-8")
+    path.write_text(f'{good}\n\n{good}\n{{"doc_id": "a",,}}\n', encoding="utf-8")
     with pytest.raises(InputError) as error:
         read_labelled(path)
     assert str(error.value) == (
@@ -208,9 +216,7 @@ def test_bad_value_names_line_and_column(tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(InputError) as error:
         read_labelled(path)
-    assert str(error.value).startswith(
-        f"{path} line 2 (column 'unit'): expected an integer, found 'two'."
-    )
+    assert str(error.value).startswith(f"{path} line 2 (column 'unit'): expected an integer, found 'two'.")
 
 
 def test_unknown_label_value_in_table(tmp_path):
@@ -263,9 +269,7 @@ def test_hf_export_round_trips_through_pandas(tmp_path, corpus, fmt):
     expected = _records(corpus[~corpus["lang"].isin(["es", "tl"])])
     key = lambda r: (r["doc_id"], r["unit"])  # noqa: E731
     assert sorted(written, key=key) == sorted(expected, key=key)
-    assert result.dropped == {
-        "profile": 0, "lang": 24, "und": 0, "min_chars": 0, "empty": 0, "duplicate": 0
-    }
+    assert result.dropped == {"profile": 0, "lang": 24, "und": 0, "min_chars": 0, "empty": 0, "duplicate": 0}
     assert sum(result.rows.values()) == len(expected)
     for split in SPLITS:
         assert result.rows[split] == len(parts[split])
@@ -289,9 +293,7 @@ def test_hf_export_loads_with_datasets(tmp_path, corpus, monkeypatch):
 
 def test_dataset_card_front_matter_and_counts(tmp_path, corpus):
     command = "classifier export labels.jsonl -o out --as parquet --profile lenient"
-    result = export_dataset(
-        corpus, tmp_path / "out", as_="parquet", profile="lenient", command=command, seed=1
-    )
+    result = export_dataset(corpus, tmp_path / "out", as_="parquet", profile="lenient", command=command, seed=1)
     card = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
     front, body = card.split("---\n")[1], card.split("---\n", 2)[2]
     assert "configs:\n- config_name: default\n  data_files:\n" in front
@@ -382,9 +384,7 @@ def test_lang_default_keeps_units_in_their_documents_language_and_und(tmp_path):
         _unit("en-doc", 2, "2025", lang="und"),
         _unit("es-doc", 0, "Un artículo en español.", lang="es", doc_lang="es"),
     )
-    assert _kept_labels(tmp_path, frame, profile="all") == [
-        "An English sentence.", "2025", "Un artículo en español."
-    ]
+    assert _kept_labels(tmp_path, frame, profile="all") == ["An English sentence.", "2025", "Un artículo en español."]
 
 
 def test_lang_target_keeps_that_language_only(tmp_path):
@@ -396,7 +396,9 @@ def test_lang_target_keeps_that_language_only(tmp_path):
         _unit("es-doc", 1, "12", lang="und", doc_lang="es"),
     )
     assert _kept_labels(tmp_path, frame, profile="all", lang="es") == [
-        "Una cita en español.", "Un artículo en español.", "12"
+        "Una cita en español.",
+        "Un artículo en español.",
+        "12",
     ]
 
 
@@ -415,10 +417,13 @@ def test_exact_dedupe_drops_later_exact_repeats_only(tmp_path):
         _unit("c", 0, "sign up for DAILY updates 2025"),
     )
     assert _kept_labels(tmp_path, frame, dedupe="none") == [
-        "Sign up for daily updates!", "Sign up for daily updates!", "sign up for DAILY updates 2025"
+        "Sign up for daily updates!",
+        "Sign up for daily updates!",
+        "sign up for DAILY updates 2025",
     ]
     assert _kept_labels(tmp_path, frame, dedupe="exact") == [
-        "Sign up for daily updates!", "sign up for DAILY updates 2025"
+        "Sign up for daily updates!",
+        "sign up for DAILY updates 2025",
     ]
 
 
@@ -429,9 +434,7 @@ def test_near_dedupe_ignores_case_digits_punctuation_and_width(tmp_path):
         _unit("c", 0, "Ｓｉｇｎ up for daily updates."),  # full-width letters (NFKC)
         _unit("d", 0, "Sign up for weekly updates!"),
     )
-    assert _kept_labels(tmp_path, frame, dedupe="near") == [
-        "Sign up for daily updates!", "Sign up for weekly updates!"
-    ]
+    assert _kept_labels(tmp_path, frame, dedupe="near") == ["Sign up for daily updates!", "Sign up for weekly updates!"]
     assert near_key("Señor  GARCÍA, 12:30!") == "señor garcía"
 
 
@@ -443,9 +446,7 @@ def test_near_dedupe_compares_letterless_units_exactly(tmp_path):
 def test_dedupe_counts_and_unknown_mode(tmp_path, corpus):
     result = export_dataset(corpus, tmp_path / "o", as_="jsonl", profile="all", dedupe="exact")
     # Menu, the Spanish, Tagalog, caption and "37" units repeat on all 12 pages
-    assert result.dropped == {
-        "profile": 0, "lang": 24, "und": 0, "min_chars": 0, "empty": 0, "duplicate": 33
-    }
+    assert result.dropped == {"profile": 0, "lang": 24, "und": 0, "min_chars": 0, "empty": 0, "duplicate": 33}
     with pytest.raises(InputError, match="Unknown dedupe mode 'fuzzy'. Allowed: none, exact"):
         export_dataset(corpus, tmp_path / "p", as_="jsonl", dedupe="fuzzy")
 
@@ -453,9 +454,7 @@ def test_dedupe_counts_and_unknown_mode(tmp_path, corpus):
 # --- splits ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "ratios", [(0.8, 0.1), (0.5, 0.5, 0.5), (1.2, -0.1, -0.1), (0.8, 0.1, 0.11), (1, 0, "0")]
-)
+@pytest.mark.parametrize("ratios", [(0.8, 0.1), (0.5, 0.5, 0.5), (1.2, -0.1, -0.1), (0.8, 0.1, 0.11), (1, 0, "0")])
 def test_invalid_ratios(ratios):
     with pytest.raises(InputError, match="Invalid split ratios"):
         validate_ratios(ratios)
@@ -484,8 +483,10 @@ def _docs_frame(ids: list[str], sources: list[str] | None = None) -> pd.DataFram
     records = []
     for i, doc_id in enumerate(ids):
         source = sources[i] if sources else ""
-        records += [_unit(doc_id, 0, f"Título {i}", "heading", source=source),
-                    _unit(doc_id, 1, f"Cuerpo ñ {i}", source=source)]
+        records += [
+            _unit(doc_id, 0, f"Título {i}", "heading", source=source),
+            _unit(doc_id, 1, f"Cuerpo ñ {i}", source=source),
+        ]
     return _frame(*records)
 
 
@@ -502,9 +503,10 @@ def test_split_is_complete_disjoint_and_stable_under_adding_documents(ids, extra
 
 @given(
     docs=st.lists(
-        st.tuples(st.sampled_from(["a.example", "b.example", "c.example", "d.example"]),
-                  st.integers(0, 10_000)),
-        min_size=1, max_size=30, unique=True,
+        st.tuples(st.sampled_from(["a.example", "b.example", "c.example", "d.example"]), st.integers(0, 10_000)),
+        min_size=1,
+        max_size=30,
+        unique=True,
     ),
     seed=st.integers(0, 3),
 )
@@ -592,8 +594,13 @@ def test_fasttext_relevance_honours_an_explicit_profile(tmp_path, corpus):
 
 def test_fasttext_language_target(tmp_path, corpus):
     result = export_dataset(
-        corpus, tmp_path / "ft", as_="fasttext", target="language", profile="all",
-        ratios=(1, 0, 0), dedupe="exact",
+        corpus,
+        tmp_path / "ft",
+        as_="fasttext",
+        target="language",
+        profile="all",
+        ratios=(1, 0, 0),
+        dedupe="exact",
     )
     lines = (tmp_path / "ft" / "train.txt").read_text(encoding="utf-8").splitlines()
     assert "__label__es Tu suscripción se está usando en otro dispositivo" in lines
@@ -626,8 +633,7 @@ def test_document_text_paragraph_structure():
 
 
 def test_text_export_files(tmp_path, corpus):
-    result = export_dataset(corpus, tmp_path / "txt", as_="text", profile="lenient",
-                            ratios=(1, 0, 0))
+    result = export_dataset(corpus, tmp_path / "txt", as_="text", profile="lenient", ratios=(1, 0, 0))
     files = sorted((tmp_path / "txt" / "train").glob("*.txt"))
     assert len(files) == result.documents["train"] == 12
     first = next(p for p in result.paths if p.suffix == ".txt")
@@ -646,8 +652,7 @@ def test_text_export_jsonl_and_empty_documents(tmp_path):
         _unit("a", 1, "Body A.", paragraph=1),
         _unit("b", 0, "Menu", "navigation"),
     )
-    result = export_dataset(frame, tmp_path / "t", as_="text", text_layout="jsonl",
-                            ratios=(1, 0, 0))
+    result = export_dataset(frame, tmp_path / "t", as_="text", text_layout="jsonl", ratios=(1, 0, 0))
     lines = (tmp_path / "t" / "train.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(x) for x in lines] == [{"id": "a", "text": "Headline A\n\nBody A."}]
     assert result.empty_documents == 1
@@ -666,8 +671,7 @@ def test_safe_names_are_collision_proof():
 def test_text_overwrite_removes_stale_documents(tmp_path):
     frame = _frame(_unit("a", 0, "A."), _unit("b", 0, "B."))
     export_dataset(frame, tmp_path / "t", as_="text", ratios=(1, 0, 0))
-    export_dataset(frame[frame["doc_id"] == "a"], tmp_path / "t", as_="text",
-                   ratios=(1, 0, 0), overwrite=True)
+    export_dataset(frame[frame["doc_id"] == "a"], tmp_path / "t", as_="text", ratios=(1, 0, 0), overwrite=True)
     assert [p.read_text() for p in (tmp_path / "t" / "train").glob("*.txt")] == ["A.\n"]
 
 
@@ -715,16 +719,15 @@ def _umask() -> int:
 
 unit_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-    min_size=1, max_size=40,
+    min_size=1,
+    max_size=40,
 )
 
 
 @given(texts=st.lists(unit_text, min_size=1, max_size=8), fmt=st.sampled_from(["parquet", "jsonl"]))
 @settings(max_examples=40, deadline=None)
 def test_hf_export_is_lossless_for_any_text(texts, fmt):
-    frame = _frame(
-        *[_unit(f"d{i % 3}", i, t, lang="tl", doc_lang="tl") for i, t in enumerate(texts)]
-    )
+    frame = _frame(*[_unit(f"d{i % 3}", i, t, lang="tl", doc_lang="tl") for i, t in enumerate(texts)])
     with tempfile.TemporaryDirectory() as tmp:
         export_dataset(frame, tmp, as_=fmt, overwrite=True)
         ext = "parquet" if fmt == "parquet" else "jsonl"
@@ -746,12 +749,8 @@ def test_corpus_stats_counts_and_shares(corpus):
     assert (labels["navigation"].units, labels["navigation"].documents) == (24, 12)
     assert labels["promo"].units == 0 and labels["promo"].share == 0.0
     assert labels["body"].kept_units == 24
-    assert [(r.value, r.units) for r in report.by_role] == [
-        ("content", 36), ("peripheral", 24), ("boilerplate", 36)
-    ]
-    assert [(r.value, r.units) for r in report.by_lang] == [
-        ("en", 60), ("es", 12), ("tl", 12), ("und", 12)
-    ]
+    assert [(r.value, r.units) for r in report.by_role] == [("content", 36), ("peripheral", 24), ("boilerplate", 36)]
+    assert [(r.value, r.units) for r in report.by_lang] == [("en", 60), ("es", 12), ("tl", 12), ("und", 12)]
     assert sum(r.share for r in report.by_source) == pytest.approx(1.0)
 
 
@@ -760,13 +759,17 @@ def test_corpus_stats_json_and_tables(tmp_path, corpus):
     corpus.to_parquet(path, index=False)
     report = corpus_stats(path)
     data = json.loads(json.dumps(report.to_dict()))
-    assert data["by_lang"][1] == {"lang": "es", "units": 12, "share": 0.125, "documents": 12,
-                                  "characters": 12 * 49, "kept_units": 0}
+    assert data["by_lang"][1] == {
+        "lang": "es",
+        "units": 12,
+        "share": 0.125,
+        "documents": 12,
+        "characters": 12 * 49,
+        "kept_units": 0,
+    }
     tables = report.tables()
     assert set(tables) == {"totals", "label", "role", "lang", "source"}
-    assert list(tables["label"].columns) == [
-        "label", "units", "share", "documents", "characters", "kept_units"
-    ]
+    assert list(tables["label"].columns) == ["label", "units", "share", "documents", "characters", "kept_units"]
     assert len(tables["label"]) == 13
 
 

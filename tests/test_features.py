@@ -37,7 +37,10 @@ def test_layout_features_see_blocks_and_the_article_region():
     assert features[0, column("before_first_long")] == 1 and features[1, column("before_first_long")] == 1
     assert features[2, column("before_first_long")] == 0 and features[2, column("ends_terminal")] == 1
     assert features[3, column("after_last_long")] == 1 and features[3, column("has_copyright")] == 1
-    assert features[1, column("ends_terminal")] == 0 and features[1, column("block_lines")] > features[3, column("block_lines")]
+    assert (
+        features[1, column("ends_terminal")] == 0
+        and features[1, column("block_lines")] > features[3, column("block_lines")]
+    )
     assert features[0, column("dup_across_docs")] > 0
 
 

@@ -30,7 +30,9 @@ def test_empty_folder_names_the_glob(tmp_path):
 
 def test_jsonl_with_id_column(tmp_path):
     path = tmp_path / "c.jsonl"
-    path.write_text(json.dumps({"id": 7, "body": "Hola"}) + "\n\n" + json.dumps({"id": 8, "body": "¿Qué?"}) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps({"id": 7, "body": "Hola"}) + "\n\n" + json.dumps({"id": 8, "body": "¿Qué?"}) + "\n", encoding="utf-8"
+    )
     docs = list(read_corpus(path, text_column="body", id_column="id"))
     assert [(d.id, d.text) for d in docs] == [("7", "Hola"), ("8", "¿Qué?")]
 
@@ -57,10 +59,16 @@ def test_malformed_jsonl_names_file_and_line_or_is_skipped(tmp_path):
 def test_csv_and_parquet(tmp_path):
     csv_path = tmp_path / "c.csv"
     csv_path.write_text('id,text\n1,"Line one\n\nLine, two"\n2,Zwei\n', encoding="utf-8")
-    assert [(d.id, d.text) for d in read_corpus(csv_path, id_column="id")] == [("1", "Line one\n\nLine, two"), ("2", "Zwei")]
+    assert [(d.id, d.text) for d in read_corpus(csv_path, id_column="id")] == [
+        ("1", "Line one\n\nLine, two"),
+        ("2", "Zwei"),
+    ]
     parquet_path = tmp_path / "c.parquet"
     pq.write_table(pa.table({"text": ["Ein Text", "Tagalog: Siya ay"], "url": ["u1", "u2"]}), parquet_path)
-    assert [(d.id, d.text) for d in read_corpus(parquet_path, id_column="url")] == [("u1", "Ein Text"), ("u2", "Tagalog: Siya ay")]
+    assert [(d.id, d.text) for d in read_corpus(parquet_path, id_column="url")] == [
+        ("u1", "Ein Text"),
+        ("u2", "Tagalog: Siya ay"),
+    ]
     with pytest.raises(InputError, match="Column 'body' not found in .*Available: text, url. Use --text-column."):
         list(read_corpus(parquet_path, text_column="body"))
 

@@ -48,4 +48,4 @@ def test_segmentation_loses_nothing(text):
     starts = [line.start for line in lines]
     assert starts == sorted(starts)
     units = join_units(Document("d", text), lines, [0] * len(lines))
-    assert "".join(u.text for u in units).replace("\n", "").replace("\r", "") == "".join(l.text for l in lines)
+    assert "".join(u.text for u in units).replace("\n", "").replace("\r", "") == "".join(line.text for line in lines)

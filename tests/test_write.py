@@ -10,14 +10,25 @@ from classifier.types import RECORD_COLUMNS
 from classifier.write import OutputFormat, output_format, write_records
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
-record = st.fixed_dictionaries({
-    "doc_id": text, "unit": st.integers(0, 1000), "paragraph": st.integers(0, 100),
-    "start": st.integers(0, 10**6), "end": st.integers(0, 10**6), "text": text,
-    "lang": st.sampled_from(["en", "es", "tl", "und"]), "lang_score": st.floats(0, 1, width=32),
-    "doc_lang": st.sampled_from(["en", "de"]), "lang_mismatch": st.booleans(),
-    "label": st.sampled_from(["body", "navigation", "paywall"]), "role": st.sampled_from(["content", "boilerplate"]),
-    "label_score": st.floats(0, 1, width=32), "keep": st.booleans(), "source": text,
-})
+record = st.fixed_dictionaries(
+    {
+        "doc_id": text,
+        "unit": st.integers(0, 1000),
+        "paragraph": st.integers(0, 100),
+        "start": st.integers(0, 10**6),
+        "end": st.integers(0, 10**6),
+        "text": text,
+        "lang": st.sampled_from(["en", "es", "tl", "und"]),
+        "lang_score": st.floats(0, 1, width=32),
+        "doc_lang": st.sampled_from(["en", "de"]),
+        "lang_mismatch": st.booleans(),
+        "label": st.sampled_from(["body", "navigation", "paywall"]),
+        "role": st.sampled_from(["content", "boilerplate"]),
+        "label_score": st.floats(0, 1, width=32),
+        "keep": st.booleans(),
+        "source": text,
+    }
+)
 
 
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -35,7 +46,9 @@ def test_round_trip_every_format(tmp_path, rows, fmt):
         assert frame["keep"].tolist() == [r["keep"] for r in rows]
     else:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        assert frame["text"].tolist() == [r["text"].replace("\r\n", "\n").replace("\r", "\n") if False else r["text"] for r in rows]
+        assert frame["text"].tolist() == [
+            r["text"].replace("\r\n", "\n").replace("\r", "\n") if False else r["text"] for r in rows
+        ]
         assert frame["unit"].astype(int).tolist() == [r["unit"] for r in rows]
     assert not list(tmp_path.glob(".*.tmp"))
 
