@@ -61,5 +61,47 @@ def main(data_dir: Path) -> None:
     print(f"{len(chosen)} pages, {sum(r[4] for r in chosen)} lines")
 
 
+
+
+# A second batch, train split only, labelled once each, appended so that the first batch's
+# rows and annotators stay as they were: python scripts/select_gold_pages.py DATA --batch 2
+BATCH2 = {"l3s-gn1": 14, "dragnet": 20, "cleaneval": 14, "cleanportaleval": 6, "trafilatura-eval": 22}
+BATCH2_ANNOTATORS = "GHIJKL"
+
+
+def add_batch2(data_dir: Path) -> None:
+    path = Path("data/gold/pages.csv")
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    taken = {(r[0], r[1]) for r in rows[1:]}
+    added = []
+    for dataset, quota in BATCH2.items():
+        candidates = []
+        for line in (data_dir / f"{dataset}.jsonl").open(encoding="utf-8"):
+            record = json.loads(line)
+            if (dataset, record["doc_id"]) in taken:
+                continue
+            if page_split(dataset, record["doc_id"], record.get("split")) != "train":
+                continue
+            text = (data_dir / record["txt_file"]).read_text(encoding="utf-8")
+            lines = sum(1 for x in text.split("\n") if x.strip())
+            if not MIN_LINES <= lines <= MAX_LINES:
+                continue
+            rank = hashlib.sha1(f"gold2/{dataset}/{record['doc_id']}".encode()).hexdigest()
+            candidates.append((rank, record["doc_id"], record["txt_file"], lines, record.get("lang")))
+        candidates.sort()
+        foreign = [c for c in candidates if c[4] and c[4] not in COMMON_LANGS][: quota // 3]
+        chosen = foreign + [c for c in candidates if c not in foreign][: quota - len(foreign)]
+        added += [[dataset, doc_id, txt_file, "train", lines, lang] for _, doc_id, txt_file, lines, lang in chosen]
+    with path.open("a", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        for i, row in enumerate(added):
+            writer.writerow(row + [BATCH2_ANNOTATORS[i % len(BATCH2_ANNOTATORS)], ""])
+    print(f"added {len(added)} pages, {sum(r[4] for r in added)} lines")
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data"))
+    data = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data")
+    if sys.argv[2:] == ["--batch", "2"]:
+        add_batch2(data)
+    else:
+        main(data)
