@@ -62,6 +62,16 @@ LINE_FEATURES = (
 )
 
 
+RESIDUE_MAX_CHARS = 12
+
+
+def is_residue(text: str) -> bool:
+    """Short residue without letters ("0", "37", "_", "|", "»"): navigation by the label
+    guide, whatever the models make of its neighbours."""
+    stripped = text.strip()
+    return len(stripped) <= RESIDUE_MAX_CHARS and not any(c.isalpha() for c in stripped)
+
+
 def window_mean(values: np.ndarray, reach: int) -> np.ndarray:
     """Mean of each value and up to ``reach`` neighbours on each side."""
     n = len(values)

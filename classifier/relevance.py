@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ModelError
-from classifier.features import LINE_FEATURES, context_features, context_names, line_features, window_mean
+from classifier.features import LINE_FEATURES, context_features, context_names, is_residue, line_features, window_mean
 from classifier.segment import Line, normalise
 from classifier.types import Label, Role
 
 LABELS = tuple(Label)
+NAVIGATION_INDEX = LABELS.index(Label.NAVIGATION)
 CONTENT_LABELS = np.array([label.role is Role.CONTENT for label in LABELS])
 MODEL_FILES = ("meta.json", "content.ftz", "labels.ftz", "content.gbm.txt.gz", "labels.gbm.txt.gz")
 FASTTEXT_PREFIX = "__label__"
@@ -193,6 +194,10 @@ class RelevanceModel:
         content_prob = gbm_content.predict(matrix)
         label_probs = gbm_labels.predict(matrix)
         best, score = combine(content_prob, label_probs, self.threshold)
+        residue = np.fromiter((is_residue(line.text) for lines, _ in documents for line in lines), dtype=bool, count=len(texts))
+        best[residue] = NAVIGATION_INDEX
+        score[residue] = 1.0
+        content_prob = np.where(residue, 0.0, content_prob)
         out, offset = [], 0
         for lines, _ in documents:
             n = len(lines)

@@ -63,18 +63,21 @@ def main(data_dir: Path) -> None:
 
 
 
-# A second batch, train split only, labelled once each, appended so that the first batch's
-# rows and annotators stay as they were: python scripts/select_gold_pages.py DATA --batch 2
-BATCH2 = {"l3s-gn1": 14, "dragnet": 20, "cleaneval": 14, "cleanportaleval": 6, "trafilatura-eval": 22}
-BATCH2_ANNOTATORS = "GHIJKL"
+# Later batches, train split only, labelled once each, appended so that earlier rows and
+# annotators stay as they were: python scripts/select_gold_pages.py DATA --batch N
+BATCHES = {
+    2: ({"l3s-gn1": 14, "dragnet": 20, "cleaneval": 14, "cleanportaleval": 6, "trafilatura-eval": 22}, "GHIJKL"),
+    3: ({"l3s-gn1": 14, "dragnet": 20, "cleaneval": 14, "cleanportaleval": 6, "trafilatura-eval": 22}, "MNOPQR"),
+}
 
 
-def add_batch2(data_dir: Path) -> None:
+def add_batch(data_dir: Path, batch: int) -> None:
+    plan, annotators = BATCHES[batch]
     path = Path("data/gold/pages.csv")
     rows = list(csv.reader(path.open(encoding="utf-8")))
     taken = {(r[0], r[1]) for r in rows[1:]}
     added = []
-    for dataset, quota in BATCH2.items():
+    for dataset, quota in plan.items():
         candidates = []
         for line in (data_dir / f"{dataset}.jsonl").open(encoding="utf-8"):
             record = json.loads(line)
@@ -86,7 +89,7 @@ def add_batch2(data_dir: Path) -> None:
             lines = sum(1 for x in text.split("\n") if x.strip())
             if not MIN_LINES <= lines <= MAX_LINES:
                 continue
-            rank = hashlib.sha1(f"gold2/{dataset}/{record['doc_id']}".encode()).hexdigest()
+            rank = hashlib.sha1(f"gold{batch}/{dataset}/{record['doc_id']}".encode()).hexdigest()
             candidates.append((rank, record["doc_id"], record["txt_file"], lines, record.get("lang")))
         candidates.sort()
         foreign = [c for c in candidates if c[4] and c[4] not in COMMON_LANGS][: quota // 3]
@@ -95,13 +98,13 @@ def add_batch2(data_dir: Path) -> None:
     with path.open("a", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         for i, row in enumerate(added):
-            writer.writerow(row + [BATCH2_ANNOTATORS[i % len(BATCH2_ANNOTATORS)], ""])
+            writer.writerow(row + [annotators[i % len(annotators)], ""])
     print(f"added {len(added)} pages, {sum(r[4] for r in added)} lines")
 
 
 if __name__ == "__main__":
     data = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data")
-    if sys.argv[2:] == ["--batch", "2"]:
-        add_batch2(data)
+    if sys.argv[2:3] == ["--batch"]:
+        add_batch(data, int(sys.argv[3]))
     else:
         main(data)

@@ -50,3 +50,10 @@ def test_context_features_look_at_neighbours():
     assert np.allclose(out[:, 0], [0.1, 0.5, 0.9])
     assert out[0, 1] == -1 and np.isclose(out[1, 1], 0.1) and np.isclose(out[1, 2], 0.9)
     assert np.allclose(out[:, 5], [0.3, 0.3, 0.9])  # block means
+
+
+def test_residue_is_short_and_letterless():
+    from classifier.features import is_residue
+
+    assert all(is_residue(t) for t in ["0", "37", " _ ", "|", "»", "1,234", "* * *"])
+    assert not any(is_residue(t) for t in ["Menu", "0 comments", "1234567890123", "é"])

@@ -52,3 +52,11 @@ def test_chunking_does_not_change_single_document_results(tiny_model):
 def test_missing_model_folder_says_how_to_fix(tmp_path):
     with pytest.raises(ModelError, match="lacks meta.json.*pass one with --model or set \\$CLASSIFIER_MODEL"):
         Labeller(Settings(model_dir=tmp_path))
+
+
+def test_residue_without_letters_is_navigation(tiny_model):
+    text = "A headline for the story\n\n0\n37\n\nThe story itself goes on for a while, sentence after sentence.\n\n_"
+    units = label_text(text, Settings(model_dir=tiny_model))
+    residue = [u for u in units if u.unit.text in ("0\n37", "_")]
+    assert [u.unit.text for u in residue] == ["0\n37", "_"]
+    assert all(u.verdict.label.value == "navigation" and u.lang.lang == "und" and not u.keep for u in residue)
