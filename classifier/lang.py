@@ -5,6 +5,7 @@ the surrounding text's language as a prior for short units, ``und`` when too few
 from __future__ import annotations
 
 import importlib.resources
+import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import cached_property
@@ -44,8 +45,11 @@ def lid_model_path() -> Path:
     return path
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def letter_count(text: str) -> int:
-    return sum(c.isalpha() for c in text)
+    return len(text) - len(_LETTER.sub("", text))
 
 
 class FastTextLID:
