@@ -134,6 +134,14 @@ def label(
             "--jobs", "-j", min=1, help="Worker processes; the output is the same, in the same order, for any number."
         ),
     ] = 1,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Carry on an interrupted run with the same options: finished chunks are kept, not redone."),
+    ] = False,
+    log: Annotated[
+        Path | None,
+        typer.Option("--log", help="Where to list skipped and flagged input. Default: OUT.log when there is any."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
     """Label every unit (paragraph, or line of a mixed paragraph) of a corpus.
@@ -141,51 +149,34 @@ def label(
     One row per unit: doc_id, unit, start, end, text, lang, lang_score, doc_lang,
     lang_mismatch, label, role, label_score, keep.
 
+    Output files appear whole or not at all; an interrupted run keeps its finished chunks in
+    OUT.parts/ and continues with --resume.
+
     Example: classifier label data/sample -o labels.csv
     """
-    from classifier.pipeline import Labeller, Settings, SummaryCounter
-    from classifier.readers import read_corpus
-    from classifier.write import output_format, write_records
+    from classifier.pipeline import Settings
+    from classifier.run import label_to_file
+    from classifier.write import output_format
 
     try:
         fmt = output_format(output, format)
-        labeller = Labeller(Settings(model_dir=model, profile=profile, target_lang=lang, chunk_docs=chunk_docs))
-        counter = SummaryCounter()
-        warnings: list[str] = []
-
-        def warn(message: str) -> None:
-            warnings.append(message)
-            counter.skipped.append(message)
-            err.print(f"[yellow]Warning:[/yellow] {message}", highlight=False)
-
-        def documents():
-            for document in read_corpus(
-                corpus,
-                input_format,
-                text_column=text_column,
-                id_column=id_column,
-                glob=glob,
-                on_error=on_error,
-                warn=warn,
-            ):
-                counter.add_document(document.id)  # empty documents count too
-                yield document
-
+        settings = Settings(model_dir=model, profile=profile, target_lang=lang, chunk_docs=chunk_docs)
+        read_options = {"format": input_format, "text_column": text_column, "id_column": id_column, "glob": glob, "on_error": on_error}
         with _progress(quiet) as bar:
             task = bar.add_task("labelling documents", total=None)
-
-            def records():
-                for units in labeller.label_documents(documents(), jobs=jobs):
-                    bar.advance(task)
-                    for unit in units:
-                        counter.add(unit)
-                        yield unit.to_record()
-
-            write_records(records(), output, fmt)
+            result = label_to_file(
+                corpus, output, fmt, settings, jobs=jobs, resume=resume, log_path=log, read_options=read_options,
+                on_document=lambda: bar.advance(task),
+                warn=lambda message: err.print(f"[yellow]Warning:[/yellow] {message}", highlight=False),
+            )
     except ClassifierError as error:
         _fail(error)
     if not quiet:
-        _print_summary(counter.summary(), output)
+        _print_summary(result.summary, output)
+        if result.resumed_documents:
+            err.print(f"resumed after {result.resumed_documents} documents labelled by the interrupted run", highlight=False)
+        if result.log_path:
+            err.print(f"skipped and flagged input listed in {result.log_path}", highlight=False)
 
 
 def _print_summary(summary, output) -> None:

@@ -78,18 +78,21 @@ class Labeller:
         """Labelled units per document (an empty list for an empty document), in input
         order, reading ``chunk_docs`` at a time; ``jobs`` > 1 labels chunks in that many
         worker processes, each loading the models once, with the same output."""
-        chunks = _chunks(documents, self.settings.chunk_docs)
+        for labelled in self.label_chunks(chunks_of(documents, self.settings.chunk_docs), jobs):
+            yield from labelled
+
+    def label_chunks(self, chunks: Iterable[list[Document]], jobs: int = 1) -> Iterator[list[list[LabelledUnit]]]:
+        """Each chunk's labelled documents, chunk by chunk, in order."""
         if jobs <= 1:
             for chunk in chunks:
-                yield from self.label_chunk(chunk)
+                yield self.label_chunk(chunk)
             return
         context = multiprocessing.get_context("spawn")
         with context.Pool(jobs, initializer=_init_worker, initargs=(self.settings,)) as pool:
-            for labelled in pool.imap(_label_in_worker, chunks):
-                yield from labelled
+            yield from pool.imap(_label_in_worker, chunks)
 
 
-def _chunks(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
+def chunks_of(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
     iterator = iter(documents)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -142,7 +145,7 @@ def label_dataframe(path_or_texts, settings: Settings | None = None, **read_opti
 class SummaryCounter:
     """Accumulates the end-of-run summary while units stream past."""
 
-    documents: set = field(default_factory=set)
+    documents: int = 0
     units: int = 0
     kept_units: int = 0
     characters: int = 0
@@ -151,11 +154,10 @@ class SummaryCounter:
     languages: Counter = field(default_factory=Counter)
     skipped: list = field(default_factory=list)
 
-    def add_document(self, doc_id: str) -> None:
-        self.documents.add(doc_id)
+    def add_document(self) -> None:
+        self.documents += 1
 
     def add(self, unit: LabelledUnit) -> None:
-        self.documents.add(unit.unit.doc_id)
         self.units += 1
         size = unit.unit.end - unit.unit.start
         self.characters += size
@@ -165,9 +167,27 @@ class SummaryCounter:
         self.labels[unit.verdict.label.value] += 1
         self.languages[unit.lang.lang] += 1
 
+    def merge(self, other: dict) -> None:
+        """Add the counts of a finished part (see ``to_dict``)."""
+        self.documents += other["documents"]
+        self.units += other["units"]
+        self.kept_units += other["kept_units"]
+        self.characters += other["characters"]
+        self.kept_characters += other["kept_characters"]
+        self.labels.update(other["labels"])
+        self.languages.update(other["languages"])
+        self.skipped.extend(other["skipped"])
+
+    def to_dict(self) -> dict:
+        return {
+            "documents": self.documents, "units": self.units, "kept_units": self.kept_units,
+            "characters": self.characters, "kept_characters": self.kept_characters,
+            "labels": dict(self.labels), "languages": dict(self.languages), "skipped": list(self.skipped),
+        }
+
     def summary(self) -> Summary:
         return Summary(
-            documents=len(self.documents),
+            documents=self.documents,
             units=self.units,
             kept_units=self.kept_units,
             characters=self.characters,

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -147,3 +148,25 @@ def write_records(records: Iterable[dict], path: str | Path | None, fmt: OutputF
             return _write_parquet(records, tmp)
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             return _write_jsonl(records, handle) if fmt is OutputFormat.JSONL else _write_csv(records, handle)
+
+
+def merge_parts(parts: list[Path], output: Path, fmt: OutputFormat) -> None:
+    """Join part files (written by ``write_records``) into ``output``, atomically."""
+    with atomic_path(Path(output)) as tmp:
+        if fmt is OutputFormat.PARQUET:
+            import pyarrow.parquet as pq
+
+            with pq.ParquetWriter(tmp, _parquet_schema(), compression="zstd") as writer:
+                for part in parts:
+                    writer.write_table(pq.read_table(part, schema=_parquet_schema()))
+                if not parts:
+                    writer.write_table(_parquet_schema().empty_table())
+            return
+        with tmp.open("wb") as out:
+            if fmt is OutputFormat.CSV and not parts:
+                out.write((",".join(RECORD_COLUMNS) + "\r\n").encode("utf-8"))
+            for number, part in enumerate(parts):
+                with part.open("rb") as handle:
+                    if fmt is OutputFormat.CSV and number > 0:
+                        handle.readline()  # each part repeats the header
+                    shutil.copyfileobj(handle, out)
