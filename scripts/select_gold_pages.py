@@ -119,3 +119,8 @@ if __name__ == "__main__":
         add_batch(data, int(sys.argv[3]))
     else:
         main(data)
+
+
+# Second, independent labels for every fourth page of batches 2-4 (annotators Y1-Y6), so
+# that about a fifth of all gold lines are labelled twice; set in data/gold/pages.csv by
+#   rows = batch 2-4 rows; rows[::4] get second annotators Y1..Y6 in turn.
