@@ -56,12 +56,16 @@ def test_gold_file_errors(tmp_path):
         read_gold(path)
 
 
+# A made-up page written under one of the benchmark's dataset names (no benchmark text).
+SYNTHETIC_DATASET = "l3s-gn1"
+
+
 def test_benchmark_scoring_on_a_tiny_benchmark(tmp_path):
     text = "Home\n\nA body paragraph that is long enough.\n\nShare"
     (tmp_path / "txt" / "l3s-gn1").mkdir(parents=True)
     (tmp_path / "txt" / "l3s-gn1" / "p.txt").write_text(text, encoding="utf-8")
     record = {
-        "dataset": "l3s-gn1",
+        "dataset": SYNTHETIC_DATASET,
         "doc_id": "p",
         "lang": "en",
         "txt_file": "txt/l3s-gn1/p.txt",
