@@ -186,8 +186,7 @@ def evaluate(
     for doc, units in zip(gold, labelled_docs, strict=True):
         # A gold unit may span several lines; score it line by line.
         for start, end, label, lang in doc.units:
-            lines = [ln for ln in split_lines(doc.text[start:end])] or []
-            for line in lines or [None]:
+            for line in split_lines(doc.text[start:end]) or [None]:
                 offset = start + (line.start if line else 0)
                 size = len(line.text) if line else max(end - start, 1)
                 unit = _predicted_at(units, [offset])[0]

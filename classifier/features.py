@@ -89,11 +89,15 @@ def repetition_key(text: str) -> str:
     return " ".join(_DIGITS.sub("0", text.lower()).split())
 
 
-def corpus_repetition(documents_lines: Sequence[Sequence[Line]]) -> Counter:
-    """In how many documents of the chunk each line template occurs."""
+def line_keys(lines: Sequence[Line]) -> list[str]:
+    return [repetition_key(line.text) for line in lines]
+
+
+def corpus_repetition(keys_per_document: Sequence[Sequence[str]]) -> Counter:
+    """In how many documents of the chunk each line template occurs (see ``line_keys``)."""
     counts: Counter = Counter()
-    for lines in documents_lines:
-        counts.update({repetition_key(line.text) for line in lines})
+    for keys in keys_per_document:
+        counts.update(set(keys))
     return counts
 
 
@@ -129,14 +133,17 @@ def _text_stats(text: str) -> list[float]:
     ]
 
 
-def line_features(lines: Sequence[Line], text_length: int, repetition: Counter | None = None) -> np.ndarray:
-    """One row of ``LINE_FEATURES`` per line of one document."""
+def line_features(
+    lines: Sequence[Line], text_length: int, repetition: Counter | None = None, keys: Sequence[str] | None = None
+) -> np.ndarray:
+    """One row of ``LINE_FEATURES`` per line of one document; ``keys`` are its ``line_keys``
+    when the caller has them already."""
     n = len(lines)
     matrix = np.zeros((n, len(LINE_FEATURES)), dtype=np.float32)
     if not n:
         return matrix
     lengths = np.array([len(line.text.strip()) for line in lines], dtype=np.float32)
-    keys = [repetition_key(line.text) for line in lines]
+    keys = keys if keys is not None else line_keys(lines)
     in_doc = Counter(keys)
     blocks: dict[int, list[int]] = {}
     for i, line in enumerate(lines):
@@ -152,7 +159,9 @@ def line_features(lines: Sequence[Line], text_length: int, repetition: Counter |
         positions = np.arange(n)
         nearest = np.searchsorted(long_idx, positions).clip(0, len(long_idx) - 1)
         before = long_idx[(nearest - 1).clip(0)]
-        distance_to_long = np.minimum(np.abs(long_idx[nearest] - positions), np.abs(before - positions)).clip(max=50) / 50
+        distance_to_long = (
+            np.minimum(np.abs(long_idx[nearest] - positions), np.abs(before - positions)).clip(max=50) / 50
+        )
     else:
         distance_to_long = np.ones(n)
     # A headline the page repeats (breadcrumb, caption, share box) is a heading only once.

@@ -5,14 +5,12 @@ from __future__ import annotations
 import multiprocessing
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
 
 from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_PROFILE, UND, default_model_dir
-from classifier.errors import InputError
-from classifier.features import corpus_repetition
 from classifier.lang import FastTextLID, LangdetectLID, identify
 from classifier.readers import read_corpus
 from classifier.relevance import LABELS, RelevanceModel
@@ -44,9 +42,8 @@ class Labeller:
 
     def label_chunk(self, documents: list[Document]) -> list[list[LabelledUnit]]:
         lines_per_doc = [split_lines(doc.text) for doc in documents]
-        repetition = corpus_repetition(lines_per_doc)
         predictions = self.relevance.predict(
-            [(lines, len(doc.text)) for doc, lines in zip(documents, lines_per_doc, strict=True)], repetition
+            [(lines, len(doc.text)) for doc, lines in zip(documents, lines_per_doc, strict=True)]
         )
         out = []
         for doc, lines, prediction in zip(documents, lines_per_doc, predictions, strict=True):
@@ -169,37 +166,29 @@ class SummaryCounter:
 
     def merge(self, other: dict) -> None:
         """Add the counts of a finished part (see ``to_dict``)."""
-        self.documents += other["documents"]
-        self.units += other["units"]
-        self.kept_units += other["kept_units"]
-        self.characters += other["characters"]
-        self.kept_characters += other["kept_characters"]
-        self.labels.update(other["labels"])
-        self.languages.update(other["languages"])
-        self.skipped.extend(other["skipped"])
+        for name, value in other.items():
+            mine = getattr(self, name)
+            if isinstance(mine, int):
+                setattr(self, name, mine + value)
+            elif isinstance(mine, Counter):
+                mine.update(value)
+            else:
+                mine.extend(value)
 
     def to_dict(self) -> dict:
-        return {
-            "documents": self.documents, "units": self.units, "kept_units": self.kept_units,
-            "characters": self.characters, "kept_characters": self.kept_characters,
-            "labels": dict(self.labels), "languages": dict(self.languages), "skipped": list(self.skipped),
-        }
+        """Plain JSON-ready counts, most frequent labels and languages first."""
+        out = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            out[item.name] = (
+                dict(value.most_common())
+                if isinstance(value, Counter)
+                else list(value)
+                if isinstance(value, list)
+                else value
+            )
+        return out
 
     def summary(self) -> Summary:
-        return Summary(
-            documents=self.documents,
-            units=self.units,
-            kept_units=self.kept_units,
-            characters=self.characters,
-            kept_characters=self.kept_characters,
-            labels=dict(self.labels.most_common()),
-            languages=dict(self.languages.most_common()),
-            skipped=tuple(self.skipped),
-        )
-
-
-def check_profile(value: str) -> Profile:
-    try:
-        return Profile(value)
-    except ValueError:
-        raise InputError(f"Unknown profile {value!r}. Allowed: strict, lenient.") from None
+        counts = self.to_dict()
+        return Summary(**counts | {"skipped": tuple(counts["skipped"])})

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,7 +21,16 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ModelError
-from classifier.features import LINE_FEATURES, context_features, context_names, is_residue, line_features, window_mean
+from classifier.features import (
+    LINE_FEATURES,
+    context_features,
+    context_names,
+    corpus_repetition,
+    is_residue,
+    line_features,
+    line_keys,
+    window_mean,
+)
 from classifier.segment import Line, normalise
 from classifier.types import Label, Role
 
@@ -172,19 +180,21 @@ class RelevanceModel:
 
         return load("content.gbm.txt.gz"), load("labels.gbm.txt.gz")
 
-    def predict(self, documents: Sequence[tuple[Sequence[Line], int]], repetition: Counter) -> list[LinePrediction]:
-        """Predictions for each (lines, text length) of a chunk; ``repetition`` counts line
-        templates across the chunk's documents."""
+    def predict(self, documents: Sequence[tuple[Sequence[Line], int]]) -> list[LinePrediction]:
+        """Predictions for each (lines, text length) of a chunk; line repetition is counted
+        across the chunk's documents."""
         ft_content, ft_labels = self._fasttext
         texts = [model_text(line) for lines, _ in documents for line in lines]
         if not texts:
             return [LinePrediction(np.zeros(0), np.zeros(0, dtype=int), np.zeros(0)) for _ in documents]
         content_text = ft_content_scores(ft_content, texts)
         label_text = ft_label_scores(ft_labels, texts)
+        keys_per_doc = [line_keys(lines) for lines, _ in documents]
+        repetition = corpus_repetition(keys_per_doc)
         blocks, offset = [], 0
-        for lines, length in documents:
+        for (lines, length), keys in zip(documents, keys_per_doc, strict=True):
             n = len(lines)
-            layout = line_features(lines, length, repetition)
+            layout = line_features(lines, length, repetition, keys)
             blocks.append(
                 assemble_features(lines, layout, content_text[offset : offset + n], label_text[offset : offset + n])
             )
@@ -194,7 +204,9 @@ class RelevanceModel:
         content_prob = gbm_content.predict(matrix)
         label_probs = gbm_labels.predict(matrix)
         best, score = combine(content_prob, label_probs, self.threshold)
-        residue = np.fromiter((is_residue(line.text) for lines, _ in documents for line in lines), dtype=bool, count=len(texts))
+        residue = np.fromiter(
+            (is_residue(line.text) for lines, _ in documents for line in lines), dtype=bool, count=len(texts)
+        )
         best[residue] = NAVIGATION_INDEX
         score[residue] = 1.0
         content_prob = np.where(residue, 0.0, content_prob)

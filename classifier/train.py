@@ -24,7 +24,7 @@ import numpy as np
 from classifier.benchmark import BenchmarkPage, read_benchmark
 from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_SEED
 from classifier.errors import InputError
-from classifier.features import corpus_repetition, line_features
+from classifier.features import corpus_repetition, line_features, line_keys
 from classifier.relevance import (
     FASTTEXT_PREFIX,
     LABELS,
@@ -263,14 +263,15 @@ def _page_features(pages: Sequence[TrainingPage], models_for: Callable[[Training
     out: list[np.ndarray] = []
     for start in range(0, len(pages), DEFAULT_CHUNK_DOCS):
         chunk = pages[start : start + DEFAULT_CHUNK_DOCS]
-        repetition = corpus_repetition([p.lines for p in chunk])
-        for page in chunk:
+        keys_per_page = [line_keys(p.lines) for p in chunk]
+        repetition = corpus_repetition(keys_per_page)
+        for page, keys in zip(chunk, keys_per_page, strict=True):
             ft_content, ft_labels = models_for(page)
             texts = [model_text(line) for line in page.lines]
             if not texts:
                 out.append(np.zeros((0, len(feature_names())), dtype=np.float32))
                 continue
-            layout = line_features(page.lines, len(page.text), repetition)
+            layout = line_features(page.lines, len(page.text), repetition, keys)
             out.append(
                 assemble_features(
                     page.lines, layout, ft_content_scores(ft_content, texts), ft_label_scores(ft_labels, texts)
@@ -391,7 +392,12 @@ def fit_model(
     has_label = label_y != IGNORE
     label_booster = lightgbm.train(
         _booster_params(settings, objective="multiclass", num_class=len(LABELS), num_leaves=15),
-        lightgbm.Dataset(train_x[has_label], label_y[has_label], weight=balanced_weights(label_y[has_label], label_w[has_label]), feature_name=names),
+        lightgbm.Dataset(
+            train_x[has_label],
+            label_y[has_label],
+            weight=balanced_weights(label_y[has_label], label_w[has_label]),
+            feature_name=names,
+        ),
         num_boost_round=settings.label_rounds,
     )
 

@@ -5,6 +5,7 @@ from classifier.features import (
     context_features,
     corpus_repetition,
     line_features,
+    line_keys,
     repetition_key,
     window_mean,
 )
@@ -24,7 +25,7 @@ def test_window_mean_handles_short_inputs():
 def test_repetition_counts_documents_not_lines():
     a = split_lines("Home\nHome\n\nStory A " + "x" * 200)
     b = split_lines("Home\n\nStory B " + "y" * 200)
-    counts = corpus_repetition([a, b])
+    counts = corpus_repetition([line_keys(a), line_keys(b)])
     assert counts[repetition_key("Home")] == 2
     assert repetition_key("Page 12 of 30") == repetition_key("page 3 of 4")
 
@@ -32,7 +33,7 @@ def test_repetition_counts_documents_not_lines():
 def test_layout_features_see_blocks_and_the_article_region():
     text = "Menu\nSearch\n\n" + "Body sentence. " * 20 + "\n\n© 2025 Site"
     lines = split_lines(text)
-    features = line_features(lines, len(text), corpus_repetition([lines, lines]))
+    features = line_features(lines, len(text), corpus_repetition([line_keys(lines), line_keys(lines)]))
     assert features.shape == (4, len(LINE_FEATURES))
     assert features[0, column("before_first_long")] == 1 and features[1, column("before_first_long")] == 1
     assert features[2, column("before_first_long")] == 0 and features[2, column("ends_terminal")] == 1
