@@ -18,6 +18,10 @@ MODEL_ENV = "CLASSIFIER_MODEL"
 PACKAGED_MODEL_DIR = Path(__file__).resolve().parent / "models"
 REPO_MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 
+# The models read at most this much of a line: plenty to tell what a line is, and a single
+# 100 MB line then costs what a paragraph costs, in time and in memory.
+MODEL_TEXT_CHARS = 1000
+
 # Language identification.
 UND = "und"
 MIN_LETTERS_FOR_LANG = 3  # fewer letters than this: "und"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from classifier.config import MODEL_TEXT_CHARS
 from classifier.segment import Line
 
 LONG_LINE_CHARS = 150  # a line this long is almost never menu residue
@@ -85,8 +86,9 @@ def window_mean(values: np.ndarray, reach: int) -> np.ndarray:
 
 
 def repetition_key(text: str) -> str:
-    """Lines that differ only in case, digits or spacing repeat the same template."""
-    return " ".join(_DIGITS.sub("0", text.lower()).split())
+    """Lines that differ only in case, digits or spacing repeat the same template (judged on
+    their beginning: two lines that share their first thousand characters are copies)."""
+    return " ".join(_DIGITS.sub("0", text[:MODEL_TEXT_CHARS].lower()).split())
 
 
 def line_keys(lines: Sequence[Line]) -> list[str]:
@@ -101,27 +103,51 @@ def corpus_repetition(keys_per_document: Sequence[Sequence[str]]) -> Counter:
     return counts
 
 
-def _text_stats(text: str) -> list[float]:
+_ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
+_NOT = {kind: bytes(b for b in range(256) if b not in keep) for kind, keep in (
+    ("letters", _ASCII_LETTERS),
+    ("digits", b"0123456789"),
+    ("upper", bytes(range(65, 91))),
+    ("spaces", b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"),
+)}
+
+
+def _char_counts(text: str) -> tuple[int, int, int, int]:
+    """Letters, digits, upper-case letters and white space in ``text``; counted by deleting
+    the others, so that the loop over characters runs in C."""
+    if text.isascii():
+        data = text.encode("ascii")
+        return tuple(len(data.translate(None, _NOT[kind])) for kind in ("letters", "digits", "upper", "spaces"))
+    n = len(text)
+    return (
+        n - len(_LETTER.sub("", text)),
+        n - len(_DIGIT.sub("", text)),
+        sum(map(str.isupper, text)),
+        n - len(_SPACE.sub("", text)),
+    )
+
+
+def _text_stats(full_text: str) -> list[float]:
+    # Shares and shapes are read off a line's first thousand characters; only its length is
+    # taken whole, so a single huge line costs no more than a paragraph.
+    text = full_text[:MODEL_TEXT_CHARS]
     n = len(text)
     stripped = text.strip()
-    words = stripped.split()
-    n_words = len(words)
-    # Counting by deletion keeps the loop over characters in C.
-    letters = n - len(_LETTER.sub("", text))
-    digits = n - len(_DIGIT.sub("", text))
-    upper = sum(map(str.isupper, text))
-    spaces = n - len(_SPACE.sub("", text))
+    n_words = len(stripped.split())
+    if len(full_text) > n:
+        n_words = round(n_words * len(full_text) / max(n, 1))
+    letters, digits, upper, spaces = _char_counts(text)
     punct = n - letters - digits - spaces
     alpha_words = _WORD.findall(stripped)
     capitalised = sum(w[0].isupper() for w in alpha_words)
     return [
-        math.log1p(n),
+        math.log1p(len(full_text)),
         math.log1p(n_words),
         letters / n if n else 0.0,
         digits / n if n else 0.0,
         upper / letters if letters else 0.0,
         punct / n if n else 0.0,
-        float(stripped.endswith(_TERMINAL)),
+        float(full_text[-MODEL_TEXT_CHARS:].rstrip().endswith(_TERMINAL)),
         float(bool(_BULLET.match(text))),
         capitalised / len(alpha_words) if alpha_words else 0.0,
         float(bool(_URL.search(text))),
@@ -196,7 +222,7 @@ def line_features(
             math.log1p(float(lengths[i + 1])) if i + 1 < n else -1.0,
             first_copy[i] if in_doc[keys[i]] > 1 else -1.0,
             min(float(copy_distance[i]), 50.0) / 50,
-            float(not any(c.isalpha() for c in line.text)),
+            float(not any(c.isalpha() for c in line.text[:MODEL_TEXT_CHARS])),
         ]
     return matrix
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from classifier.config import (
     FASTTEXT_CONFIDENT,
     MIN_LETTERS_FOR_LANG,
+    MODEL_TEXT_CHARS,
     SHORT_OVERRIDE,
     SHORT_UNIT_LETTERS,
     UND,
@@ -69,28 +70,38 @@ class FastTextLID:
         """Top languages per text; texts must be single lines (fastText rejects ``\\n``)."""
         if not texts:
             return []
-        labels, scores = self.model.predict([t.replace("\n", " ") for t in texts], k=TOP_K)
+        labels, scores = self.model.predict([t[:MODEL_TEXT_CHARS].replace("\n", " ") for t in texts], k=TOP_K)
         return [
             [(label.removeprefix("__label__"), float(score)) for label, score in zip(ls, ss, strict=True)]
             for ls, ss in zip(labels, scores, strict=True)
         ]
 
 
+# langdetect's default of 7 random trials per text costs ~10 ms a call; 3 trials halve that
+# and change 6 of 16,507 gold lines' languages (accuracy 0.8981 -> 0.8977).
+LANGDETECT_TRIALS = 3
+
+
 class LangdetectLID:
     """langdetect, seeded so that the same text always gets the same answer."""
 
     @cached_property
-    def _detect(self):
-        from langdetect import DetectorFactory, detect_langs
+    def _factory(self):
+        from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
         DetectorFactory.seed = 0
-        return detect_langs
+        factory = DetectorFactory()
+        factory.load_profile(PROFILES_DIRECTORY)
+        return factory
 
     def predict(self, text: str) -> list[tuple[str, float]]:
         from langdetect.lang_detect_exception import LangDetectException
 
+        detector = self._factory.create()
+        detector.n_trial = LANGDETECT_TRIALS
         try:
-            guesses = self._detect(text)
+            detector.append(text[:MODEL_TEXT_CHARS])
+            guesses = detector.get_probabilities()
         except LangDetectException:  # no letters, or nothing it can use
             return []
         # langdetect says zh-cn / zh-tw; lid.176 says zh.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -16,6 +16,9 @@ from classifier.readers import read_corpus
 from classifier.relevance import LABELS, RelevanceModel
 from classifier.segment import join_units, split_lines
 from classifier.types import Document, LabelledUnit, LangGuess, Profile, Summary, Verdict
+
+
+CHUNKS_AHEAD_PER_JOB = 2
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,18 @@ class Labeller:
             for chunk in chunks:
                 yield self.label_chunk(chunk)
             return
+        # Pool.imap would read the whole corpus ahead into its task queue; submitting a few
+        # chunks ahead of the writer keeps memory bounded by the chunk size.
+        ahead = CHUNKS_AHEAD_PER_JOB * jobs
         context = multiprocessing.get_context("spawn")
         with context.Pool(jobs, initializer=_init_worker, initargs=(self.settings,)) as pool:
-            yield from pool.imap(_label_in_worker, chunks)
+            pending: deque = deque()
+            for chunk in chunks:
+                pending.append(pool.apply_async(_label_in_worker, (chunk,)))
+                if len(pending) >= ahead:
+                    yield pending.popleft().get()
+            while pending:
+                yield pending.popleft().get()
 
 
 def chunks_of(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier.config import MODEL_TEXT_CHARS
 from classifier.errors import ModelError
 from classifier.features import (
     LINE_FEATURES,
@@ -67,7 +68,7 @@ def _running_max(values: np.ndarray, reverse: bool = False) -> np.ndarray:
 
 
 def model_text(line: Line) -> str:
-    return normalise(line.text) or "_"
+    return normalise(line.text[:MODEL_TEXT_CHARS]) or "_"
 
 
 def ft_content_scores(model, texts: Sequence[str]) -> np.ndarray:

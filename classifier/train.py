@@ -82,6 +82,7 @@ class TrainSettings:
     dim: int = 32
     content_rounds: int = 400
     label_rounds: int = 150
+    learning_rate: float = 0.05
     max_pages: int | None = None  # per dataset and split; for quick runs and tests
     datasets: tuple[str, ...] = ()
     min_data_in_leaf: int = 20
@@ -282,7 +283,7 @@ def _page_features(pages: Sequence[TrainingPage], models_for: Callable[[Training
 
 def _booster_params(settings: TrainSettings, **extra) -> dict:
     return {
-        "learning_rate": 0.05,
+        "learning_rate": settings.learning_rate,
         "num_leaves": 63,
         "min_data_in_leaf": settings.min_data_in_leaf,
         "feature_fraction": 0.9,

@@ -1,5 +1,9 @@
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from classifier import features
+from classifier.config import MODEL_TEXT_CHARS
 from classifier.features import (
     LINE_FEATURES,
     context_features,
@@ -58,3 +62,28 @@ def test_residue_is_short_and_letterless():
 
     assert all(is_residue(t) for t in ["0", "37", " _ ", "|", "»", "1,234", "* * *"])
     assert not any(is_residue(t) for t in ["Menu", "0 comments", "1234567890123", "é"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_fast_path_counts_as_the_unicode_path(text):
+    n = len(text)
+    unicode_counts = (
+        n - len(features._LETTER.sub("", text)),
+        n - len(features._DIGIT.sub("", text)),
+        sum(map(str.isupper, text)),
+        n - len(features._SPACE.sub("", text)),
+    )
+    assert features._char_counts(text) == unicode_counts
+
+
+def test_a_huge_line_is_read_by_its_beginning_and_measured_whole():
+    sentence = "A sentence of the article goes on. "
+    short, huge = sentence * 40, sentence * 200_000
+    text = f"{short}\n\n{huge}"
+    rows = line_features(split_lines(text), len(text))
+    assert rows[1, column("log_chars")] > rows[0, column("log_chars")] + 8
+    assert abs(rows[1, column("log_words")] - np.log1p(len(huge.split()))) < 0.01
+    assert rows[1, column("frac_alpha")] == rows[0, column("frac_alpha")]
+    assert rows[1, column("ends_terminal")] == 1
+    assert len(repetition_key(huge)) <= MODEL_TEXT_CHARS

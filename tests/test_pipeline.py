@@ -1,8 +1,8 @@
 import pytest
 
 from classifier.errors import ModelError
-from classifier.pipeline import Labeller, Settings, label_corpus, label_dataframe, label_text
-from classifier.types import Profile, Role
+from classifier.pipeline import CHUNKS_AHEAD_PER_JOB, Labeller, Settings, label_corpus, label_dataframe, label_text
+from classifier.types import Document, Profile, Role
 
 from .conftest import SAMPLE, SEED_HELD_OUT
 
@@ -60,3 +60,22 @@ def test_residue_without_letters_is_navigation(tiny_model):
     residue = [u for u in units if u.unit.text in ("0\n37", "_")]
     assert [u.unit.text for u in residue] == ["0\n37", "_"]
     assert all(u.verdict.label.value == "navigation" and u.lang.lang == "und" and not u.keep for u in residue)
+
+
+def test_workers_read_only_a_few_chunks_ahead(tiny_model):
+    # With --jobs the corpus must not be read ahead into memory: only a few chunks may be
+    # in flight while the first result is written.
+    pulled = []
+
+    def chunks():
+        for i in range(20):
+            pulled.append(i)
+            yield [Document(id=str(i), text=f"Headline {i}\n\nA short paragraph of the article number {i}.")]
+
+    labeller = Labeller(Settings(model_dir=tiny_model))
+    results = labeller.label_chunks(chunks(), jobs=2)
+    first = next(results)
+    assert first[0][0].unit.doc_id == "0"
+    assert len(pulled) <= CHUNKS_AHEAD_PER_JOB * 2
+    rest = list(results)
+    assert [chunk[0][0].unit.doc_id for chunk in rest] == [str(i) for i in range(1, 20)]

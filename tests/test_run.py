@@ -134,3 +134,19 @@ def test_killed_process_resumes(tiny_model, corpus, tmp_path):
     resumed = subprocess.run(args + ["--resume"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert output.read_bytes() == expected.read_bytes()
+
+
+def test_a_single_100_mb_line_is_labelled_whole(tiny_model, tmp_path):
+    # One line of 100 MB between a title and an end line: it must come out as one unit with
+    # exact offsets, and the models must read only its beginning (seconds, not minutes).
+    huge = "The article goes on and on, sentence after sentence. " * 1_900_000
+    text = f"Title\n\n{huge}\n\nEnd\n"
+    corpus = tmp_path / "huge.txt"
+    corpus.write_text(text, encoding="utf-8")
+    output = tmp_path / "huge.jsonl"
+    result = label_to_file(str(corpus), output, OutputFormat.JSONL, Settings(model_dir=tiny_model))
+    rows = [json.loads(line) for line in output.open(encoding="utf-8")]
+    assert len(huge) > 100_000_000 and result.summary.units == len(rows) == 3
+    big = rows[1]
+    assert (big["start"], big["end"]) == (7, 7 + len(huge)) and big["text"] == huge
+    assert big["lang"] == "en"
