@@ -136,7 +136,9 @@ def label(
     ] = 1,
     resume: Annotated[
         bool,
-        typer.Option("--resume", help="Carry on an interrupted run with the same options: finished chunks are kept, not redone."),
+        typer.Option(
+            "--resume", help="Carry on an interrupted run with the same options: finished chunks are kept, not redone."
+        ),
     ] = False,
     log: Annotated[
         Path | None,
@@ -161,11 +163,24 @@ def label(
     try:
         fmt = output_format(output, format)
         settings = Settings(model_dir=model, profile=profile, target_lang=lang, chunk_docs=chunk_docs)
-        read_options = {"format": input_format, "text_column": text_column, "id_column": id_column, "glob": glob, "on_error": on_error}
+        read_options = {
+            "format": input_format,
+            "text_column": text_column,
+            "id_column": id_column,
+            "glob": glob,
+            "on_error": on_error,
+        }
         with _progress(quiet) as bar:
             task = bar.add_task("labelling documents", total=None)
             result = label_to_file(
-                corpus, output, fmt, settings, jobs=jobs, resume=resume, log_path=log, read_options=read_options,
+                corpus,
+                output,
+                fmt,
+                settings,
+                jobs=jobs,
+                resume=resume,
+                log_path=log,
+                read_options=read_options,
                 on_document=lambda: bar.advance(task),
                 warn=lambda message: err.print(f"[yellow]Warning:[/yellow] {message}", highlight=False),
             )
@@ -174,7 +189,9 @@ def label(
     if not quiet:
         _print_summary(result.summary, output)
         if result.resumed_documents:
-            err.print(f"resumed after {result.resumed_documents} documents labelled by the interrupted run", highlight=False)
+            err.print(
+                f"resumed after {result.resumed_documents} documents labelled by the interrupted run", highlight=False
+            )
         if result.log_path:
             err.print(f"skipped and flagged input listed in {result.log_path}", highlight=False)
 

@@ -104,12 +104,15 @@ def corpus_repetition(keys_per_document: Sequence[Sequence[str]]) -> Counter:
 
 
 _ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
-_NOT = {kind: bytes(b for b in range(256) if b not in keep) for kind, keep in (
-    ("letters", _ASCII_LETTERS),
-    ("digits", b"0123456789"),
-    ("upper", bytes(range(65, 91))),
-    ("spaces", b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"),
-)}
+_NOT = {
+    kind: bytes(b for b in range(256) if b not in keep)
+    for kind, keep in (
+        ("letters", _ASCII_LETTERS),
+        ("digits", b"0123456789"),
+        ("upper", bytes(range(65, 91))),
+        ("spaces", b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"),
+    )
+}
 
 
 def _char_counts(text: str) -> tuple[int, int, int, int]:

@@ -17,7 +17,6 @@ from classifier.relevance import LABELS, RelevanceModel
 from classifier.segment import join_units, split_lines
 from classifier.types import Document, LabelledUnit, LangGuess, Profile, Summary, Verdict
 
-
 CHUNKS_AHEAD_PER_JOB = 2
 
 

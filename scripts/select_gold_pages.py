@@ -62,8 +62,6 @@ def main(data_dir: Path) -> None:
     print(f"{len(chosen)} pages, {sum(r[4] for r in chosen)} lines")
 
 
-
-
 # Later batches, train split only, labelled once each, appended so that earlier rows and
 # annotators stay as they were: python scripts/select_gold_pages.py DATA --batch N
 BATCHES = {

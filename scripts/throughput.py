@@ -40,7 +40,20 @@ def build_corpus(data: Path, megabytes: float, out: Path) -> tuple[int, int, int
 def run_label(corpus: Path, out: Path, jobs: int) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "classifier", "label", str(corpus), "--id-column", "id", "-o", str(out), "-q", "--jobs", str(jobs)],
+        [
+            sys.executable,
+            "-m",
+            "classifier",
+            "label",
+            str(corpus),
+            "--id-column",
+            "id",
+            "-o",
+            str(out),
+            "-q",
+            "--jobs",
+            str(jobs),
+        ],
         check=True,
     )
     return time.perf_counter() - started

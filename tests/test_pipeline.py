@@ -26,7 +26,9 @@ def test_keep_follows_profile_and_language(tiny_model):
     lenient = label_text(text, Settings(model_dir=tiny_model, profile=Profile.LENIENT))
     for s, loose in zip(strict, lenient, strict=True):
         assert s.keep == (s.verdict.role is Role.CONTENT and s.lang.lang in (s.doc_lang, "und"))
-        assert loose.keep == (loose.verdict.role in (Role.CONTENT, Role.PERIPHERAL) and loose.lang.lang in (loose.doc_lang, "und"))
+        assert loose.keep == (
+            loose.verdict.role in (Role.CONTENT, Role.PERIPHERAL) and loose.lang.lang in (loose.doc_lang, "und")
+        )
     assert strict[0].doc_lang == "en"
     spanish = [u for u in strict if u.lang.lang == "es"]
     assert spanish and all(u.lang_mismatch and not u.keep for u in spanish)
