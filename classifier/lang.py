@@ -27,8 +27,13 @@ LANGDETECT_MIN_LETTERS = 40
 # How much the surrounding text's and the document's language count for a short unit,
 # added to fastText's probability: "Flecha" amid Spanish is Spanish, "Menu" on an English
 # page English, but "More information" after a Spanish notice on an English page English.
-PRIOR_BONUS = 0.3
-DOC_BONUS = 0.2
+# Chosen on the train and dev gold lines (17,598) against 0.3 / 0.2 without fading: language
+# accuracy 0.900 -> 0.907, English content lines called foreign 38 -> 28, and every Spanish
+# and Tagalog seed line still found (stronger priors turn "Recomendaciones EL PAÍS" English).
+PRIOR_BONUS = 0.5
+DOC_BONUS = 0.3
+PRIOR_FADE_LETTERS = 50
+PRIOR_MIN_WEIGHT = 0.2
 SHORT_MIN_SCORE = 0.2
 CONTEXT_REACH = 3  # units on each side whose language is the prior of a short unit
 # A long unit counts towards its document's language in proportion to its letters.
@@ -53,6 +58,13 @@ def letter_count(text: str) -> int:
     return len(text) - len(_LETTER.sub("", text))
 
 
+def _lid_text(text: str) -> str:
+    """What fastText reads: one line, its beginning, and lower case for an all-capitals
+    line, which lid.176 reads badly ("WHAT IS INCOME?" comes out Polish)."""
+    text = text[:MODEL_TEXT_CHARS].replace("\n", " ")
+    return text.lower() if text.isupper() else text
+
+
 class FastTextLID:
     """Batch language identification with fastText's lid.176 model."""
 
@@ -70,7 +82,7 @@ class FastTextLID:
         """Top languages per text; texts must be single lines (fastText rejects ``\\n``)."""
         if not texts:
             return []
-        labels, scores = self.model.predict([t[:MODEL_TEXT_CHARS].replace("\n", " ") for t in texts], k=TOP_K)
+        labels, scores = self.model.predict([_lid_text(t) for t in texts], k=TOP_K)
         return [
             [(label.removeprefix("__label__"), float(score)) for label, score in zip(ls, ss, strict=True)]
             for ls, ss in zip(labels, scores, strict=True)
@@ -123,15 +135,17 @@ def _resolve_long(top: list[tuple[str, float]], text: str, fallback: LangdetectL
     return LangGuess(lang, score)
 
 
-def _resolve_short(top: list[tuple[str, float]], prior: str, doc_lang: str) -> LangGuess:
+def _resolve_short(top: list[tuple[str, float]], prior: str, doc_lang: str, letters: int) -> LangGuess:
     """fastText's guess, nudged towards the neighbours' and the document's language."""
     lang, score = top[0]
     if score >= SHORT_OVERRIDE:
         return LangGuess(lang, score)
     combined = dict(top)
+    # The fewer letters, the less fastText knows and the more the context counts.
+    weight = min(max(1.0 - letters / PRIOR_FADE_LETTERS, PRIOR_MIN_WEIGHT), 1.0)
     for candidate, bonus in ((prior, PRIOR_BONUS), (doc_lang, DOC_BONUS)):
         if candidate != UND:
-            combined[candidate] = combined.get(candidate, 0.0) + bonus
+            combined[candidate] = combined.get(candidate, 0.0) + bonus * weight
     best = max(combined, key=combined.__getitem__)
     if combined[best] < SHORT_MIN_SCORE:
         return LangGuess(UND, combined[best])
@@ -166,10 +180,10 @@ def identify(
     tops = lid.predict(texts)
     first_pass: list[LangGuess | None] = []
     for text, top, count in zip(texts, tops, letters, strict=True):
-        if count >= SHORT_UNIT_LETTERS:
-            first_pass.append(_resolve_long(top, text, fallback, count))
-        else:
-            first_pass.append(None)
+        guess = _resolve_long(top, text, fallback, count) if count >= SHORT_UNIT_LETTERS else None
+        # A unit both detectors are unsure of ("Vatican condemns immoral Potter": fastText
+        # says Russian at 0.33) is decided like a short one, with its context as the prior.
+        first_pass.append(guess if guess is not None and guess.score >= FASTTEXT_CONFIDENT else None)
     doc_lang = document_language([g or LangGuess(UND, 0.0) for g in first_pass], letters)
     result: list[LangGuess] = []
     for i, (top, count) in enumerate(zip(tops, letters, strict=True)):
@@ -179,7 +193,7 @@ def identify(
         elif count < MIN_LETTERS_FOR_LANG:
             result.append(LangGuess(UND, 0.0))
         else:
-            result.append(_resolve_short(top, _local_language(first_pass, letters, i, doc_lang), doc_lang))
+            result.append(_resolve_short(top, _local_language(first_pass, letters, i, doc_lang), doc_lang, count))
     return result, doc_lang
 
 

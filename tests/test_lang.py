@@ -39,3 +39,17 @@ def test_document_language_counts_letters_of_long_units():
 def test_fasttext_gets_no_newlines():
     [top] = LID.predict(["line one\nline two"])
     assert top[0][0] == "en"
+
+
+def test_all_capitals_are_read_in_lower_case():
+    [top] = LID.predict(["THE SILLIEST IDEA OF ALL: PROGRESSIVE TAXES"])
+    assert top[0][0] == "en"
+
+
+def test_a_unit_fasttext_is_unsure_of_takes_its_context():
+    english = "The Kremlin said that the two leaders spoke for an hour and a half and agreed to meet again."
+    headline = "Vatican condemns immoral Potter"
+    [(lang, score), *_] = LID.predict([headline])[0]
+    assert lang != "en" and score < 0.4  # fastText alone gets it wrong, unsure
+    guesses, _ = identify([headline, english, english], LID)
+    assert guesses[0].lang == "en"
