@@ -23,7 +23,10 @@ from classifier.errors import ModelError
 from classifier.types import LangGuess
 
 TOP_K = 3
-LANGDETECT_MIN_LETTERS = 40
+# langdetect (about 5 ms a call) is asked only about long units fastText is unsure of: on the
+# train and dev gold, asking it from 40 letters on instead changed nothing for the better
+# (accuracy 0.9074 against 0.9073, English content called foreign 28 against 26).
+LANGDETECT_MIN_LETTERS = 80
 # How much the surrounding text's and the document's language count for a short unit,
 # added to fastText's probability: "Flecha" amid Spanish is Spanish, "Menu" on an English
 # page English, but "More information" after a Spanish notice on an English page English.
@@ -122,7 +125,6 @@ class LangdetectLID:
 
 def _resolve_long(top: list[tuple[str, float]], text: str, fallback: LangdetectLID | None, letters: int) -> LangGuess:
     lang, score = top[0]
-    # langdetect costs ~10 ms a call: ask it only about units long enough for it to help.
     if score >= FASTTEXT_CONFIDENT or fallback is None or letters < LANGDETECT_MIN_LETTERS:
         return LangGuess(lang, score)
     second = fallback.predict(text)

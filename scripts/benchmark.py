@@ -75,6 +75,14 @@ def length_predictor(threshold: int):
     return predict
 
 
+def _shown(path: Path) -> str:
+    """A path as the docs show it: relative to the repository when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(__file__).resolve().parent.parent))
+    except ValueError:
+        return str(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -135,7 +143,7 @@ def render(results: dict, gold: dict, best_length: int, timings: dict, labeller:
         "# Benchmarks",
         "",
         "Written by `python scripts/benchmark.py --data ../shared/data`; every figure below comes from that run.",
-        f"Model: `{labeller.relevance.directory}` (trained {labeller.relevance.meta.get('trained', '?')}).",
+        f"Model: `{_shown(labeller.relevance.directory)}` (trained {labeller.relevance.meta.get('trained', '?')}).",
         "",
         "## Body vs noise on the held-out benchmark pages",
         "",

@@ -67,6 +67,8 @@ def watch(corpus: Path, out: Path, jobs: int) -> tuple[float, list[tuple[float, 
     samples = []
     while process.poll() is None:
         samples.append((time.perf_counter() - started, tree_rss_mb(process.pid)))
+        if len(samples) % 60 == 0:
+            print(f"  {samples[-1][0]:.0f} s: RSS {samples[-1][1]:.0f} MB", flush=True)
         time.sleep(1.0)
     if process.returncode:
         raise SystemExit(f"classifier label failed with exit status {process.returncode}")
