@@ -12,26 +12,13 @@ corpus a tenth of the size: flat memory means the two peaks are about the same.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-def build_corpus(data: Path, gigabytes: float, out: Path) -> tuple[int, int]:
-    texts = [p.read_text(encoding="utf-8") for p in sorted((data / "txt").glob("*/*.txt"))]
-    size = documents = 0
-    with out.open("w", encoding="utf-8") as handle:
-        while size < gigabytes * 1e9:
-            for text in texts:
-                handle.write(json.dumps({"id": f"doc{documents}", "text": text}, ensure_ascii=False) + "\n")
-                size += len(text.encode("utf-8"))
-                documents += 1
-                if size >= gigabytes * 1e9:
-                    break
-    return documents, size
+from throughput import build_corpus  # scripts/ is on the path when run as a script
 
 
 def _children(pid: int) -> list[int]:
@@ -97,7 +84,7 @@ def main() -> None:
         peaks = []
         for name, gigabytes in (("small", args.gb / 10), ("large", args.gb)):
             corpus = work / f"{name}.jsonl"
-            documents, size = build_corpus(args.data, gigabytes, corpus)
+            documents, _paragraphs, size = build_corpus(args.data, gigabytes * 1000, corpus)
             seconds, samples = watch(corpus, work / f"{name}.parquet", args.jobs)
             print(f"{name} corpus: {documents} documents")
             peaks.append(report(name, size, seconds, samples))
