@@ -103,24 +103,15 @@ def corpus_repetition(keys_per_document: Sequence[Sequence[str]]) -> Counter:
     return counts
 
 
-_ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
-_NOT = {
-    kind: bytes(b for b in range(256) if b not in keep)
-    for kind, keep in (
-        ("letters", _ASCII_LETTERS),
-        ("digits", b"0123456789"),
-        ("upper", bytes(range(65, 91))),
-        ("spaces", b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"),
-    )
-}
+# For ASCII text: per count, the bytes to delete so that only the counted ones are left.
+_ASCII_UPPER = bytes(range(65, 91))
+_DELETE_ALL_BUT = tuple(
+    bytes(b for b in range(256) if b not in keep)
+    for keep in (_ASCII_UPPER + bytes(range(97, 123)), b"0123456789", _ASCII_UPPER, b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+)
 
 
-def _char_counts(text: str) -> tuple[int, int, int, int]:
-    """Letters, digits, upper-case letters and white space in ``text``; counted by deleting
-    the others, so that the loop over characters runs in C."""
-    if text.isascii():
-        data = text.encode("ascii")
-        return tuple(len(data.translate(None, _NOT[kind])) for kind in ("letters", "digits", "upper", "spaces"))
+def _unicode_char_counts(text: str) -> tuple[int, int, int, int]:
     n = len(text)
     return (
         n - len(_LETTER.sub("", text)),
@@ -128,6 +119,15 @@ def _char_counts(text: str) -> tuple[int, int, int, int]:
         sum(map(str.isupper, text)),
         n - len(_SPACE.sub("", text)),
     )
+
+
+def _char_counts(text: str) -> tuple[int, int, int, int]:
+    """Letters, digits, upper-case letters and white space in ``text``; counted by deleting
+    the others, so that the loop over characters runs in C (bytes.translate for ASCII)."""
+    if not text.isascii():
+        return _unicode_char_counts(text)
+    data = text.encode("ascii")
+    return tuple(len(data.translate(None, table)) for table in _DELETE_ALL_BUT)
 
 
 def _text_stats(full_text: str) -> list[float]:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from throughput import build_corpus  # scripts/ is on the path when run as a script
+from throughput import build_corpus, label_command  # scripts/ is on the path when run as a script
 
 
 def _children(pid: int) -> list[int]:
@@ -47,10 +46,8 @@ def tree_rss_mb(pid: int) -> float:
 
 
 def watch(corpus: Path, out: Path, jobs: int) -> tuple[float, list[tuple[float, float]]]:
-    command = [sys.executable, "-m", "classifier", "label", str(corpus), "--id-column", "id"]
-    command += ["-o", str(out), "-q", "--jobs", str(jobs)]
     started = time.perf_counter()
-    process = subprocess.Popen(command)
+    process = subprocess.Popen(label_command(corpus, out, jobs))
     samples = []
     while process.poll() is None:
         samples.append((time.perf_counter() - started, tree_rss_mb(process.pid)))

@@ -37,25 +37,15 @@ def build_corpus(data: Path, megabytes: float, out: Path) -> tuple[int, int, int
     return documents, paragraphs, size
 
 
+def label_command(corpus: Path, out: Path, jobs: int) -> list[str]:
+    """The `classifier label` run both benchmarks time: the JSONL corpus to Parquet, quietly."""
+    command = [sys.executable, "-m", "classifier", "label", str(corpus), "--id-column", "id"]
+    return command + ["-o", str(out), "-q", "--jobs", str(jobs)]
+
+
 def run_label(corpus: Path, out: Path, jobs: int) -> float:
     started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "classifier",
-            "label",
-            str(corpus),
-            "--id-column",
-            "id",
-            "-o",
-            str(out),
-            "-q",
-            "--jobs",
-            str(jobs),
-        ],
-        check=True,
-    )
+    subprocess.run(label_command(corpus, out, jobs), check=True)
     return time.perf_counter() - started
 
 
