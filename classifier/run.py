@@ -9,9 +9,11 @@ is written twice. The same input and settings give byte-identical output.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -121,29 +123,49 @@ def label_to_file(
                 continue
             yield document
 
+    # Reader warnings belong to the chunk whose reading raised them: deterministic, and a
+    # resumed run neither repeats nor loses them.
+    chunk_warnings: deque[list[str]] = deque()
+
+    def part_jobs() -> Iterator[tuple[Path, list[Document]]]:
+        for number, chunk in enumerate(chunks_of(remaining(), settings.chunk_docs), start=len(done)):
+            chunk_warnings.append(pending[:])
+            pending.clear()
+            yield parts / f"part-{number:06d}.{fmt.value}", chunk
+
     index = len(done)
-    for labelled in labeller.label_chunks(chunks_of(remaining(), settings.chunk_docs), jobs):
-        part_counter = SummaryCounter()
-        records = []
-        for units in labelled:
-            part_counter.add_document()
+    # Each chunk is labelled and written to its part file in one task (in the workers, with
+    # --jobs), so only the counts come back here.
+    for part_counts in labeller.map_chunks(functools.partial(_label_part, fmt=fmt), part_jobs(), jobs):
+        for _ in range(part_counts["documents"]):
             on_document()
-            for unit in units:
-                part_counter.add(unit)
-                records.append(unit.to_record())
-        part_counter.skipped.extend(pending)
-        pending.clear()
-        write_records(records, parts / f"part-{index:06d}.{fmt.value}", fmt)
+        part_counts["skipped"] = chunk_warnings.popleft()
         # The counts are written last: a part without them is redone on resume.
         with atomic_path(parts / f"part-{index:06d}.json") as tmp:
-            tmp.write_text(json.dumps(part_counter.to_dict()), encoding="utf-8")
-        counter.merge(part_counter.to_dict())
+            tmp.write_text(json.dumps(part_counts), encoding="utf-8")
+        counter.merge(part_counts)
         index += 1
     counter.skipped.extend(pending)
     merge_parts([parts / f"part-{i:06d}.{fmt.value}" for i in range(index)], output, fmt)
     shutil.rmtree(parts, ignore_errors=True)
     log = log_path or (output.with_name(output.name + ".log") if counter.skipped else None)
     return RunResult(counter.summary(), _write_log(log, counter.skipped), resumed)
+
+
+def _label_part(labeller: Labeller, job: tuple[Path, list[Document]], fmt: OutputFormat) -> dict:
+    """Label one chunk into its part file, streaming, and return the part's counts."""
+    path, chunk = job
+    counter = SummaryCounter()
+
+    def records() -> Iterator[dict]:
+        for units in labeller.iter_chunk(chunk):
+            counter.add_document()
+            for unit in units:
+                counter.add(unit)
+                yield unit.to_record()
+
+    write_records(records(), path, fmt)
+    return counter.to_dict()
 
 
 def _finished_parts(parts: Path, fingerprint: str) -> list[dict]:

@@ -158,7 +158,9 @@ def merge_parts(parts: list[Path], output: Path, fmt: OutputFormat) -> None:
 
             with pq.ParquetWriter(tmp, _parquet_schema(), compression="zstd") as writer:
                 for part in parts:
-                    writer.write_table(pq.read_table(part, schema=_parquet_schema()))
+                    # Batch by batch, so that joining needs no more memory than writing did.
+                    for batch in pq.ParquetFile(part).iter_batches(batch_size=PARQUET_BATCH_ROWS):
+                        writer.write_batch(batch)
                 if not parts:
                     writer.write_table(_parquet_schema().empty_table())
             return

@@ -53,7 +53,7 @@ def test_interrupted_run_resumes_without_redoing_or_duplicating(tiny_model, corp
     expected = tmp_path / "full.jsonl"
     run(corpus, expected, tiny_model)
     calls = {"n": 0}
-    original = Labeller.label_chunk
+    original = Labeller.iter_chunk
 
     def failing(self, documents):
         calls["n"] += 1
@@ -61,14 +61,14 @@ def test_interrupted_run_resumes_without_redoing_or_duplicating(tiny_model, corp
             raise KeyboardInterrupt
         return original(self, documents)
 
-    monkeypatch.setattr(Labeller, "label_chunk", failing)
+    monkeypatch.setattr(Labeller, "iter_chunk", failing)
     output = tmp_path / "out.jsonl"
     with pytest.raises(KeyboardInterrupt):
         run(corpus, output, tiny_model)
     assert not output.exists() and len(list((tmp_path / "out.jsonl.parts").glob("part-*.jsonl"))) == 2
     labelled = []
     monkeypatch.setattr(
-        Labeller, "label_chunk", lambda self, docs: labelled.extend(d.id for d in docs) or original(self, docs)
+        Labeller, "iter_chunk", lambda self, docs: labelled.extend(d.id for d in docs) or original(self, docs)
     )
     result = run(corpus, output, tiny_model, resume=True)
     assert result.resumed_documents == 6 and "d0" not in labelled and "d6" in labelled
