@@ -245,10 +245,9 @@ def context_features(scores: np.ndarray, lines: Sequence[Line]) -> np.ndarray:
     out[:-1, 2] = scores[1:]
     out[2:, 3] = scores[:-2]
     out[:-2, 4] = scores[2:]
-    paragraphs = np.array([line.paragraph for line in lines])
-    for paragraph in np.unique(paragraphs):
-        mask = paragraphs == paragraph
-        out[mask, 5] = scores[mask].mean()
+    paragraphs = np.fromiter((line.paragraph for line in lines), dtype=np.int64, count=n)
+    sums = np.bincount(paragraphs, weights=scores)
+    out[:, 5] = (sums / np.maximum(np.bincount(paragraphs), 1))[paragraphs]
     out[:, 6] = window_mean(scores, WINDOW)
     out[:, 7] = scores.mean()
     return out

@@ -1,3 +1,8 @@
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from classifier.lang import FastTextLID, LangdetectLID, document_language, identify, letter_count
 from classifier.types import LangGuess
 
@@ -34,6 +39,14 @@ def test_document_language_counts_letters_of_long_units():
     assert document_language(guesses, [400, 45, 45]) == "en"
     assert document_language(guesses, [10, 10, 10]) == "es"
     assert letter_count("a1 é_") == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_letters_are_counted_alike_on_both_paths(text):
+    expected = sum(1 for c in text if re.match(r"[^\W\d_]", c))
+    assert letter_count(text) == expected
+    assert letter_count(text.encode("ascii", "ignore").decode()) == sum(c.isascii() and c.isalpha() for c in text)
 
 
 def test_fasttext_gets_no_newlines():
