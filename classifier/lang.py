@@ -76,6 +76,25 @@ def _lid_text(text: str) -> str:
     return text.lower() if text.isupper() else text
 
 
+# lid.176 languages written in another script than Latin. lid.176 now and then names one of
+# them for a Latin-script line ("Shaq Picks Up Another Florida Home" comes out Armenian at
+# 0.88); a language cannot be read off letters of a script it is not written in.
+NON_LATIN_SCRIPT = frozenset(
+    "am ar arz as av azb ba be bg bh bn bo bpy bxr ce ckb cv dty dv el fa gom gu he hi hy ja ka kk km kn ko "
+    "krc kv ky lez lo lrc mai mhr mk ml mn mr mrj my myv mzn ne new or os pa pnb ps ru rue sa sah sd si sr "
+    "ta te tg th tt tyv ug uk ur wuu xal xmf yi yue zh".split()
+)
+_LATIN_LETTER_LIMIT = 0x250  # Basic Latin to Latin Extended-B
+
+
+def is_latin_script(text: str) -> bool:
+    """True when every letter of ``text`` is a Latin one (and it has letters)."""
+    if text.isascii():
+        return any(c.isalpha() for c in text)
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and all(ord(c) < _LATIN_LETTER_LIMIT for c in letters)
+
+
 class FastTextLID:
     """Batch language identification with fastText's lid.176 model."""
 
@@ -93,11 +112,16 @@ class FastTextLID:
         """Top languages per text; texts must be single lines (fastText rejects ``\\n``)."""
         if not texts:
             return []
-        labels, scores = self.model.predict([_lid_text(t) for t in texts], k=TOP_K)
-        return [
-            [(label.removeprefix("__label__"), float(score)) for label, score in zip(ls, ss, strict=True)]
-            for ls, ss in zip(labels, scores, strict=True)
-        ]
+        lid_texts = [_lid_text(t) for t in texts]
+        labels, scores = self.model.predict(lid_texts, k=TOP_K)
+        out = []
+        for text, ls, ss in zip(lid_texts, labels, scores, strict=True):
+            top = [(label.removeprefix("__label__"), float(score)) for label, score in zip(ls, ss, strict=True)]
+            if top and top[0][0] in NON_LATIN_SCRIPT and is_latin_script(text):
+                # Not this language: what is left is unsure, and the context decides.
+                top = [(lang, score) for lang, score in top if lang not in NON_LATIN_SCRIPT] or [(UND, 0.0)]
+            out.append(top)
+        return out
 
 
 # langdetect's default of 7 random trials per text costs ~10 ms a call; 3 trials halve that

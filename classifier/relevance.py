@@ -40,6 +40,8 @@ LABELS = tuple(Label)
 NAVIGATION_INDEX = LABELS.index(Label.NAVIGATION)
 CONTENT_LABELS = np.array([label.role is Role.CONTENT for label in LABELS])
 MODEL_FILES = ("meta.json", "content.ftz", "labels.ftz", "content.gbm.txt.gz", "labels.gbm.txt.gz")
+# A second stage reads the first stage's predictions of each line's neighbourhood.
+STACK_FILES = ("stack_content.gbm.txt.gz", "stack_labels.gbm.txt.gz")
 FASTTEXT_PREFIX = "__label__"
 PREDICT_BATCH_LINES = 4096
 
@@ -58,6 +60,16 @@ def feature_names() -> list[str]:
     names += [f"ft_window_{label.value}" for label in LABELS]
     names += [f"ft_max_before_{label.value}" for label in RUNNING_BEFORE]
     names += [f"ft_max_after_{label.value}" for label in RUNNING_AFTER]
+    return names
+
+
+def stack_names() -> list[str]:
+    """Second-stage features: the first stage's beliefs about each line and its neighbours."""
+    names: list[str] = []
+    for column in ["content"] + [label.value for label in LABELS]:
+        names += context_names(f"s1_{column}")
+    names += [f"s1_max_before_{label.value}" for label in RUNNING_BEFORE]
+    names += [f"s1_max_after_{label.value}" for label in RUNNING_AFTER]
     return names
 
 
@@ -109,13 +121,28 @@ def assemble_features(
         if len(lines)
         else label_probs
     )
-    index = {label: j for j, label in enumerate(LABELS)}
-    before = [_running_max(label_probs[:, index[label]]) for label in RUNNING_BEFORE]
-    after = [_running_max(label_probs[:, index[label]], reverse=True) for label in RUNNING_AFTER]
-    running = np.column_stack(before + after) if len(lines) else np.zeros((0, len(RUNNING_BEFORE) + len(RUNNING_AFTER)))
+    running = _running_columns(lines, label_probs)
     return np.hstack(
         [layout, context_features(content, lines), label_probs, previous, following, window, running]
     ).astype(np.float32)
+
+
+def _running_columns(lines: Sequence[Line], label_probs: np.ndarray) -> np.ndarray:
+    index = {label: j for j, label in enumerate(LABELS)}
+    if not len(lines):
+        return np.zeros((0, len(RUNNING_BEFORE) + len(RUNNING_AFTER)), dtype=np.float32)
+    before = [_running_max(label_probs[:, index[label]]) for label in RUNNING_BEFORE]
+    after = [_running_max(label_probs[:, index[label]], reverse=True) for label in RUNNING_AFTER]
+    return np.column_stack(before + after)
+
+
+def stack_features(lines: Sequence[Line], content_prob: np.ndarray, label_probs: np.ndarray) -> np.ndarray:
+    """Features of one document's lines from the first stage's predictions: each belief of the
+    line itself, its neighbours, its block, a window and the page, and running maxima (a
+    comment thread's lines follow a line the first stage saw as a comment form)."""
+    columns = [context_features(content_prob, lines)]
+    columns += [context_features(label_probs[:, j], lines) for j in range(len(LABELS))]
+    return np.hstack(columns + [_running_columns(lines, label_probs)]).astype(np.float32)
 
 
 def content_score(content_prob: np.ndarray, label_probs: np.ndarray) -> np.ndarray:
@@ -135,6 +162,18 @@ def combine(content_prob: np.ndarray, label_probs: np.ndarray, threshold: float)
     best = within.argmax(axis=1)
     side_prob = np.where(is_content, content_prob, 1.0 - content_prob)
     return best, side_prob * within[np.arange(len(best)), best]
+
+
+def stacked_matrix(
+    lines_per_doc: Sequence[Sequence[Line]], content_prob: np.ndarray, label_probs: np.ndarray
+) -> np.ndarray:
+    """``stack_features`` of several documents whose lines' predictions are concatenated."""
+    blocks, offset = [], 0
+    for lines in lines_per_doc:
+        n = len(lines)
+        blocks.append(stack_features(lines, content_prob[offset : offset + n], label_probs[offset : offset + n]))
+        offset += n
+    return np.vstack(blocks) if blocks else np.zeros((0, len(stack_names())), dtype=np.float32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +201,14 @@ class RelevanceModel:
                 "computes. Retrain it with `classifier train`."
             )
         self.threshold = float(self.meta["threshold"])
+        self.stacked = bool(self.meta.get("stack"))
+        if self.stacked and self.meta.get("stack_features") != stack_names():
+            raise ModelError(
+                f"Model in {self.directory} was trained with other second-stage features than this "
+                "version computes. Retrain it with `classifier train`."
+            )
+        if self.stacked and not all((self.directory / name).is_file() for name in STACK_FILES):
+            raise ModelError(f"Model folder {self.directory} lacks {' or '.join(STACK_FILES)}; retrain it.")
 
     @cached_property
     def _fasttext(self):
@@ -181,7 +228,9 @@ class RelevanceModel:
             with gzip.open(self.directory / name, "rt", encoding="utf-8") as handle:
                 return lightgbm.Booster(model_str=handle.read())
 
-        return load("content.gbm.txt.gz"), load("labels.gbm.txt.gz")
+        first = (load("content.gbm.txt.gz"), load("labels.gbm.txt.gz"))
+        second = (load(STACK_FILES[0]), load(STACK_FILES[1])) if self.stacked else None
+        return first, second
 
     def predict(self, documents: Sequence[tuple[Sequence[Line], int]]) -> list[LinePrediction]:
         """Predictions for each (lines, text length) of a chunk; line repetition is counted
@@ -218,9 +267,13 @@ class RelevanceModel:
             )
             offset += n
         matrix = np.vstack(blocks)
-        gbm_content, gbm_labels = self._boosters
+        (gbm_content, gbm_labels), second = self._boosters
         content_prob = gbm_content.predict(matrix)
         label_probs = gbm_labels.predict(matrix)
+        if second is not None:
+            stacked = np.hstack([matrix, stacked_matrix([lines for lines, _ in documents], content_prob, label_probs)])
+            content_prob = second[0].predict(stacked)
+            label_probs = second[1].predict(stacked)
         best, score = combine(content_prob, label_probs, self.threshold)
         residue = np.fromiter(
             (is_residue(line.text) for lines, _ in documents for line in lines), dtype=bool, count=len(texts)

@@ -28,6 +28,7 @@ from classifier.features import corpus_repetition, line_features, line_keys
 from classifier.relevance import (
     FASTTEXT_PREFIX,
     LABELS,
+    STACK_FILES,
     assemble_features,
     combine,
     content_score,
@@ -35,6 +36,8 @@ from classifier.relevance import (
     ft_content_scores,
     ft_label_scores,
     model_text,
+    stack_names,
+    stacked_matrix,
 )
 from classifier.segment import Line, split_lines
 from classifier.types import Label, Role
@@ -86,6 +89,7 @@ class TrainSettings:
     max_pages: int | None = None  # per dataset and split; for quick runs and tests
     datasets: tuple[str, ...] = ()
     min_data_in_leaf: int = 20
+    stack: bool = True  # a second stage over the first stage's predictions of the neighbours
 
 
 @dataclass(frozen=True)
@@ -299,6 +303,39 @@ def _booster_params(settings: TrainSettings, **extra) -> dict:
     }
 
 
+def _fit_boosters(
+    x: np.ndarray, targets: tuple[np.ndarray, np.ndarray, np.ndarray], names: list[str], settings: TrainSettings
+) -> tuple:
+    """The content booster (content vs not) and the label booster (13 labels) on rows ``x``
+    with their (content, label, label weight) targets; rows without a target are left out."""
+    import lightgbm
+
+    content_y, label_y, label_w = targets
+    has_content, has_label = content_y != IGNORE, label_y != IGNORE
+    content_weight = np.where(label_w >= 1, GOLD_CONTENT_WEIGHT, 1.0)
+    content_booster = lightgbm.train(
+        _booster_params(settings, objective="binary"),
+        lightgbm.Dataset(
+            x[has_content],
+            content_y[has_content].astype(np.float32),
+            weight=content_weight[has_content],
+            feature_name=names,
+        ),
+        num_boost_round=settings.content_rounds,
+    )
+    label_booster = lightgbm.train(
+        _booster_params(settings, objective="multiclass", num_class=len(LABELS), num_leaves=15),
+        lightgbm.Dataset(
+            x[has_label],
+            label_y[has_label],
+            weight=balanced_weights(label_y[has_label], label_w[has_label]),
+            feature_name=names,
+        ),
+        num_boost_round=settings.label_rounds,
+    )
+    return content_booster, label_booster
+
+
 def balanced_weights(labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Scale weights so rare labels count: each label's total weight moves halfway (in log
     terms) towards the mean; macro-F1 rewards every label alike."""
@@ -334,8 +371,6 @@ def fit_model(
     progress: Callable[[str], None] = lambda message: None,
 ) -> TrainResult:
     """Fit the text models and the boosters on labelled pages; returns counts and dev figures."""
-    import lightgbm
-
     train_pages, dev_pages = list(train_pages), list(dev_pages)
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -375,39 +410,40 @@ def fit_model(
     content_y = np.concatenate([p.content for p in train_pages])
     label_y = np.concatenate([p.label for p in train_pages])
     label_w = np.concatenate([p.weight for p in train_pages])
+    targets = (content_y, label_y, label_w)
     names = feature_names()
-    has_content = content_y != IGNORE
-    content_weight = np.where(label_w >= 1, GOLD_CONTENT_WEIGHT, 1.0)
-    progress("content model")
-    content_booster = lightgbm.train(
-        _booster_params(settings, objective="binary"),
-        lightgbm.Dataset(
-            train_x[has_content],
-            content_y[has_content].astype(np.float32),
-            weight=content_weight[has_content],
-            feature_name=names,
-        ),
-        num_boost_round=settings.content_rounds,
+    has_content, has_label = content_y != IGNORE, label_y != IGNORE
+    progress("first-stage models")
+    first = _fit_boosters(train_x, targets, names, settings)
+    dev_lines = [p.lines for p in dev_pages]
+    dev_prob, dev_label_probs = (
+        (first[0].predict(dev_x), first[1].predict(dev_x)) if dev_x is not None else (None, None)
     )
-    progress("label model")
-    has_label = label_y != IGNORE
-    label_booster = lightgbm.train(
-        _booster_params(settings, objective="multiclass", num_class=len(LABELS), num_leaves=15),
-        lightgbm.Dataset(
-            train_x[has_label],
-            label_y[has_label],
-            weight=balanced_weights(label_y[has_label], label_w[has_label]),
-            feature_name=names,
-        ),
-        num_boost_round=settings.label_rounds,
-    )
+    second = None
+    if settings.stack:
+        # The second stage learns from first-stage predictions it did not train on: each fold's
+        # predictions come from boosters fitted on the other fold.
+        progress("second-stage models (first stage again on each fold)")
+        row_fold = np.concatenate([np.full(len(p.lines), _fold(p.key)) for p in train_pages])
+        held_content = np.zeros(len(train_x))
+        held_labels = np.zeros((len(train_x), len(LABELS)))
+        for k in (0, 1):
+            fit_rows, predict_rows = row_fold != k, row_fold == k
+            if not fit_rows.any():
+                fit_rows = predict_rows
+            boosters = _fit_boosters(train_x[fit_rows], tuple(t[fit_rows] for t in targets), names, settings)
+            held_content[predict_rows] = boosters[0].predict(train_x[predict_rows])
+            held_labels[predict_rows] = boosters[1].predict(train_x[predict_rows])
+        train_s = np.hstack([train_x, stacked_matrix([p.lines for p in train_pages], held_content, held_labels)])
+        second = _fit_boosters(train_s, targets, names + stack_names(), settings)
+        if dev_x is not None:
+            dev_s = np.hstack([dev_x, stacked_matrix(dev_lines, dev_prob, dev_label_probs)])
+            dev_prob, dev_label_probs = second[0].predict(dev_s), second[1].predict(dev_s)
 
     threshold, dev_figures = 0.5, {}
     if dev_x is not None and len(dev_x):
         dev_y = np.concatenate([p.content for p in dev_pages])
         known = dev_y != IGNORE
-        dev_prob = content_booster.predict(dev_x)
-        dev_label_probs = label_booster.predict(dev_x)
         dev_score = content_score(dev_prob, dev_label_probs)
         # The one figure tuned on dev: the content threshold that maximises line F1.
         candidates = np.round(np.arange(0.1, 0.81, 0.02), 2)
@@ -423,9 +459,13 @@ def fit_model(
 
     progress("writing model")
     out = settings.out_dir
-    for booster, name in ((content_booster, "content"), (label_booster, "labels")):
+    files = [(first[0], "content.gbm.txt.gz"), (first[1], "labels.gbm.txt.gz")]
+    files += list(zip(second, STACK_FILES, strict=True)) if second else []
+    for stale in STACK_FILES:
+        (out / stale).unlink(missing_ok=True)
+    for booster, name in files:
         # mtime=0: the same training gives byte-identical files.
-        with open(out / f"{name}.gbm.txt.gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+        with open(out / name, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
             handle.write(booster.model_to_string().encode("utf-8"))
     pages_by = dict(Counter(f"{p.dataset}/{p.split}" for p in train_pages + dev_pages))
     lines_by = {
@@ -435,6 +475,8 @@ def fit_model(
     }
     meta = {
         "features": names,
+        "stack": second is not None,
+        "stack_features": stack_names() if second is not None else [],
         "labels": [label.value for label in LABELS],
         "threshold": threshold,
         "seed": settings.seed,

@@ -66,3 +66,18 @@ def test_a_unit_fasttext_is_unsure_of_takes_its_context():
     assert lang != "en" and score < 0.4  # fastText alone gets it wrong, unsure
     guesses, _ = identify([headline, english, english], LID)
     assert guesses[0].lang == "en"
+
+
+def test_a_latin_line_is_never_given_a_language_of_another_script():
+    from classifier.lang import NON_LATIN_SCRIPT, is_latin_script
+
+    # lid.176 reads this headline as Armenian (0.88); on an English page it is English.
+    headline = "Shaq Picks Up Another Florida Home — For $235K"
+    [top] = LID.predict([headline])
+    assert all(lang not in NON_LATIN_SCRIPT for lang, _ in top)
+    body = "The basketball star bought another house in Florida this week, records show, for a modest sum."
+    guesses, doc_lang = identify([body, headline, body], LID)
+    assert doc_lang == "en" and guesses[1].lang == "en"
+    # Cyrillic and Greek lines keep their languages.
+    assert LID.predict(["Привет, как у тебя сегодня дела?"])[0][0][0] == "ru"
+    assert is_latin_script("Ça va très bien") and not is_latin_script("Καλημέρα") and not is_latin_script("123")

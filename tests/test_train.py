@@ -1,16 +1,17 @@
 import json
 
-from classifier.relevance import MODEL_FILES, RelevanceModel, feature_names
+from classifier.relevance import MODEL_FILES, STACK_FILES, RelevanceModel, feature_names, stack_names
 from classifier.train import fit_model
 
 from .conftest import SEED_HELD_OUT, seed_pages, tiny_settings
 
 
 def test_model_folder_has_every_file_and_a_card(tiny_model):
-    for name in MODEL_FILES + ("README.md",):
+    for name in MODEL_FILES + STACK_FILES + ("README.md",):
         assert (tiny_model / name).is_file(), name
     meta = json.loads((tiny_model / "meta.json").read_text(encoding="utf-8"))
     assert meta["features"] == feature_names()
+    assert meta["stack"] and meta["stack_features"] == stack_names()
     assert meta["lines"]["train_hand_labels"] > 100
     assert "Held-out" not in (tiny_model / "README.md").read_text(encoding="utf-8")
     RelevanceModel(tiny_model)  # loads
@@ -22,7 +23,7 @@ def test_training_is_reproducible(tmp_path):
     second = tiny_settings(tmp_path / "b")
     fit_model(pages, [], first)
     fit_model(pages, [], second)
-    for name in ("content.gbm.txt.gz", "labels.gbm.txt.gz", "content.ftz", "labels.ftz"):
+    for name in ("content.gbm.txt.gz", "labels.gbm.txt.gz", "content.ftz", "labels.ftz") + STACK_FILES:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
