@@ -235,19 +235,26 @@ def context_names(prefix: str) -> tuple[str, ...]:
 
 
 def context_features(scores: np.ndarray, lines: Sequence[Line]) -> np.ndarray:
-    """Neighbourhood of one per-line score: itself, neighbours, its block, a window, the page."""
-    n = len(scores)
-    out = np.full((n, 8), -1.0, dtype=np.float32)
+    """Neighbourhood of per-line scores: itself, neighbours, its block, a window, the page.
+
+    ``scores`` is one score per line, or one column per score; the result has the eight
+    ``context_names`` columns of the first score, then of the second, and so on.
+    """
+    matrix = scores[:, None] if scores.ndim == 1 else scores
+    n, k = matrix.shape
+    out = np.full((n, k, 8), -1.0, dtype=np.float32)
     if not n:
-        return out
-    out[:, 0] = scores
-    out[1:, 1] = scores[:-1]
-    out[:-1, 2] = scores[1:]
-    out[2:, 3] = scores[:-2]
-    out[:-2, 4] = scores[2:]
+        return out.reshape(n, k * 8)
+    out[:, :, 0] = matrix
+    out[1:, :, 1] = matrix[:-1]
+    out[:-1, :, 2] = matrix[1:]
+    out[2:, :, 3] = matrix[:-2]
+    out[:-2, :, 4] = matrix[2:]
     paragraphs = np.fromiter((line.paragraph for line in lines), dtype=np.int64, count=n)
-    sums = np.bincount(paragraphs, weights=scores)
-    out[:, 5] = (sums / np.maximum(np.bincount(paragraphs), 1))[paragraphs]
-    out[:, 6] = window_mean(scores, WINDOW)
-    out[:, 7] = scores.mean()
-    return out
+    block_sizes = np.maximum(np.bincount(paragraphs), 1)
+    for j in range(k):
+        column = matrix[:, j]
+        out[:, j, 5] = (np.bincount(paragraphs, weights=column) / block_sizes)[paragraphs]
+        out[:, j, 6] = window_mean(column, WINDOW)
+        out[:, j, 7] = column.mean()
+    return out.reshape(n, k * 8)

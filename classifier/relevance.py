@@ -128,11 +128,10 @@ def assemble_features(
 
 
 def _running_columns(lines: Sequence[Line], label_probs: np.ndarray) -> np.ndarray:
-    index = {label: j for j, label in enumerate(LABELS)}
     if not len(lines):
         return np.zeros((0, len(RUNNING_BEFORE) + len(RUNNING_AFTER)), dtype=np.float32)
-    before = [_running_max(label_probs[:, index[label]]) for label in RUNNING_BEFORE]
-    after = [_running_max(label_probs[:, index[label]], reverse=True) for label in RUNNING_AFTER]
+    before = [_running_max(label_probs[:, LABELS.index(label)]) for label in RUNNING_BEFORE]
+    after = [_running_max(label_probs[:, LABELS.index(label)], reverse=True) for label in RUNNING_AFTER]
     return np.column_stack(before + after)
 
 
@@ -140,9 +139,8 @@ def stack_features(lines: Sequence[Line], content_prob: np.ndarray, label_probs:
     """Features of one document's lines from the first stage's predictions: each belief of the
     line itself, its neighbours, its block, a window and the page, and running maxima (a
     comment thread's lines follow a line the first stage saw as a comment form)."""
-    columns = [context_features(content_prob, lines)]
-    columns += [context_features(label_probs[:, j], lines) for j in range(len(LABELS))]
-    return np.hstack(columns + [_running_columns(lines, label_probs)]).astype(np.float32)
+    beliefs = np.column_stack([content_prob, label_probs]) if len(lines) else np.zeros((0, 1 + len(LABELS)))
+    return np.hstack([context_features(beliefs, lines), _running_columns(lines, label_probs)]).astype(np.float32)
 
 
 def content_score(content_prob: np.ndarray, label_probs: np.ndarray) -> np.ndarray:
@@ -162,6 +160,19 @@ def combine(content_prob: np.ndarray, label_probs: np.ndarray, threshold: float)
     best = within.argmax(axis=1)
     side_prob = np.where(is_content, content_prob, 1.0 - content_prob)
     return best, side_prob * within[np.arange(len(best)), best]
+
+
+def second_stage(
+    boosters: tuple,
+    matrix: np.ndarray,
+    lines_per_doc: Sequence[Sequence[Line]],
+    content_prob: np.ndarray,
+    label_probs: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The second stage's (content, label) predictions for the rows of ``matrix`` (the first
+    stage's features of several documents' lines, in order), given the first stage's ones."""
+    rows = np.hstack([matrix, stacked_matrix(lines_per_doc, content_prob, label_probs)])
+    return boosters[0].predict(rows), boosters[1].predict(rows)
 
 
 def stacked_matrix(
@@ -271,9 +282,8 @@ class RelevanceModel:
         content_prob = gbm_content.predict(matrix)
         label_probs = gbm_labels.predict(matrix)
         if second is not None:
-            stacked = np.hstack([matrix, stacked_matrix([lines for lines, _ in documents], content_prob, label_probs)])
-            content_prob = second[0].predict(stacked)
-            label_probs = second[1].predict(stacked)
+            lines_per_doc = [lines for lines, _ in documents]
+            content_prob, label_probs = second_stage(second, matrix, lines_per_doc, content_prob, label_probs)
         best, score = combine(content_prob, label_probs, self.threshold)
         residue = np.fromiter(
             (is_residue(line.text) for lines, _ in documents for line in lines), dtype=bool, count=len(texts)

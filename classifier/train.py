@@ -36,6 +36,7 @@ from classifier.relevance import (
     ft_content_scores,
     ft_label_scores,
     model_text,
+    second_stage,
     stack_names,
     stacked_matrix,
 )
@@ -437,8 +438,7 @@ def fit_model(
         train_s = np.hstack([train_x, stacked_matrix([p.lines for p in train_pages], held_content, held_labels)])
         second = _fit_boosters(train_s, targets, names + stack_names(), settings)
         if dev_x is not None:
-            dev_s = np.hstack([dev_x, stacked_matrix(dev_lines, dev_prob, dev_label_probs)])
-            dev_prob, dev_label_probs = second[0].predict(dev_s), second[1].predict(dev_s)
+            dev_prob, dev_label_probs = second_stage(second, dev_x, dev_lines, dev_prob, dev_label_probs)
 
     threshold, dev_figures = 0.5, {}
     if dev_x is not None and len(dev_x):
@@ -493,6 +493,16 @@ def fit_model(
 HELD_OUT_MARK = "<!-- held-out figures: written by scripts/benchmark.py -->"
 
 
+def _second_stage_line(meta: dict) -> str:
+    if not meta.get("stack"):
+        return ""
+    return f"""- `stack_content.gbm.txt.gz`, `stack_labels.gbm.txt.gz`: the second stage, the same two kinds of
+  LightGBM model over those features plus {len(meta["stack_features"])} more: the first stage's
+  content and label beliefs about the line, its neighbours, its block, a window and the page.
+  It learns from first-stage predictions made by models fitted on the other half of the pages.
+"""
+
+
 def model_card(meta: dict) -> str:
     pages = "\n".join(f"| {key} | {count} |" for key, count in sorted(meta["pages"].items()))
     dev = ", ".join(f"{k} {v}" for k, v in meta["dev"].items()) or "none"
@@ -508,7 +518,8 @@ command, data and seed.
   layout (length, punctuation, capitalisation, digits, bullets, position, block shape, distance
   to long lines), repetition of the line within the page and across the documents labelled
   together, and the text models' scores of the line, its neighbours, its block, a window and
-  the page. The content model's probability and the label model's mass on content labels,
+  the page.
+{_second_stage_line(meta)}- The content model's probability and the label model's mass on content labels,
   averaged, decide content vs not (threshold {meta["threshold"]}, chosen on the dev split); the
   label model picks the label within that side.
 

@@ -100,15 +100,16 @@ BATCH_6_CUES = re.compile(
     r"lea también|subscribe now|paywall|premium content|to continue reading|weiterlesen mit",
     re.IGNORECASE,
 )
+# Batches planned per split: the plan, the annotators, the second annotators.
+SPLIT_BATCHES = {
+    5: (BATCH_5, BATCH_5_ANNOTATORS, BATCH_5_SECOND),
+    6: (BATCH_6, BATCH_6_ANNOTATORS, BATCH_6_SECOND),
+}
 
 
 def add_batch(data_dir: Path, batch: int) -> None:
-    if batch == 5:
-        plans = BATCH_5
-        annotators, second = BATCH_5_ANNOTATORS, BATCH_5_SECOND
-    elif batch == 6:
-        plans = BATCH_6
-        annotators, second = BATCH_6_ANNOTATORS, BATCH_6_SECOND
+    if batch in SPLIT_BATCHES:
+        plans, annotators, second = SPLIT_BATCHES[batch]
     else:
         plans = {"train": BATCHES[batch][0]}
         annotators, second = tuple(BATCHES[batch][1]), ()

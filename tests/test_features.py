@@ -80,3 +80,16 @@ def test_a_huge_line_is_read_by_its_beginning_and_measured_whole():
     assert rows[1, column("frac_alpha")] == rows[0, column("frac_alpha")]
     assert rows[1, column("ends_terminal")] == 1
     assert len(repetition_key(huge)) <= MODEL_TEXT_CHARS
+
+
+def test_context_features_of_several_scores_are_those_of_each_score():
+    from classifier.features import context_features
+
+    lines = split_lines("a\nb\n\nc\nd\ne\n\nf")
+    scores = np.linspace(0.0, 1.0, 2 * len(lines)).reshape(len(lines), 2)
+    both = context_features(scores, lines)
+    assert both.shape == (len(lines), 16)
+    assert np.array_equal(both[:, :8], context_features(scores[:, 0], lines))
+    assert np.array_equal(both[:, 8:], context_features(scores[:, 1], lines))
+    assert np.allclose(both[:2, 5], scores[:2, 0].mean())  # the first block's mean
+    assert context_features(np.zeros(0), []).shape == (0, 8)
