@@ -20,11 +20,13 @@ LONG_LINE_CHARS = 150  # a line this long is almost never menu residue
 WINDOW = 5
 _TERMINAL = tuple('.!?:;"”’»)…。！？')
 _BULLET = re.compile(r"^\s*(?:[•*·‣▪◦●■□>›»\-–—]|\d{1,3}[.)])\s")
-_URL = re.compile(r"https?://|www\.|\S+@\S+\.\w{2,}|\.(?:com|org|net|de|uk)\b", re.I)
+_URL = re.compile(r"https?://|www\.|\.(?:com|org|net|de|uk)\b", re.I)
+# An e-mail address; "\S+@" written as "\S@" finds the same lines without backtracking over
+# every word of the line.
+_EMAIL = re.compile(r"\S@\S+\.\w{2,}")
 _SEPARATORS = re.compile(r"[|•»·/›>]")
 _SENTENCE_END = re.compile(r"[.!?。！？][\"”’)]?\s+\S")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_LETTER = re.compile(r"[^\W\d_]")
 _DIGIT = re.compile(r"\d")
 _SPACE = re.compile(r"\s")
 _DIGITS = re.compile(r"\d+")
@@ -64,6 +66,8 @@ LINE_FEATURES = (
     "copy_distance",
     "no_letters",
 )
+
+_TEXT_STATS = LINE_FEATURES.index("rel_line_pos")  # the features before it are _text_stats'
 
 
 RESIDUE_MAX_CHARS = 12
@@ -107,23 +111,18 @@ def corpus_repetition(keys_per_document: Sequence[Sequence[str]]) -> Counter:
 _ASCII_UPPER = bytes(range(65, 91))
 _DELETE_ALL_BUT = tuple(
     bytes(b for b in range(256) if b not in keep)
-    for keep in (_ASCII_UPPER + bytes(range(97, 123)), b"0123456789", _ASCII_UPPER, b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+    for keep in (b"0123456789", _ASCII_UPPER, b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
 )
 
 
-def _unicode_char_counts(text: str) -> tuple[int, int, int, int]:
+def _unicode_char_counts(text: str) -> tuple[int, int, int]:
     n = len(text)
-    return (
-        n - len(_LETTER.sub("", text)),
-        n - len(_DIGIT.sub("", text)),
-        sum(map(str.isupper, text)),
-        n - len(_SPACE.sub("", text)),
-    )
+    return n - len(_DIGIT.sub("", text)), sum(map(str.isupper, text)), n - len(_SPACE.sub("", text))
 
 
-def _char_counts(text: str) -> tuple[int, int, int, int]:
-    """Letters, digits, upper-case letters and white space in ``text``; counted by deleting
-    the others, so that the loop over characters runs in C (bytes.translate for ASCII)."""
+def _char_counts(text: str) -> tuple[int, int, int]:
+    """Digits, upper-case letters and white space in ``text``; counted by deleting the others,
+    so that the loop over characters runs in C (bytes.translate for ASCII)."""
     if not text.isascii():
         return _unicode_char_counts(text)
     data = text.encode("ascii")
@@ -139,9 +138,10 @@ def _text_stats(full_text: str) -> list[float]:
     n_words = len(stripped.split())
     if len(full_text) > n:
         n_words = round(n_words * len(full_text) / max(n, 1))
-    letters, digits, upper, spaces = _char_counts(text)
-    punct = n - letters - digits - spaces
     alpha_words = _WORD.findall(stripped)
+    letters = sum(map(len, alpha_words))  # _WORD's letters are all the line's letters
+    digits, upper, spaces = _char_counts(text)
+    punct = n - letters - digits - spaces
     capitalised = sum(w[0].isupper() for w in alpha_words)
     return [
         math.log1p(len(full_text)),
@@ -153,9 +153,9 @@ def _text_stats(full_text: str) -> list[float]:
         float(full_text[-MODEL_TEXT_CHARS:].rstrip().endswith(_TERMINAL)),
         float(bool(_BULLET.match(text))),
         capitalised / len(alpha_words) if alpha_words else 0.0,
-        float(bool(_URL.search(text))),
+        float(bool(_URL.search(text) or ("@" in text and _EMAIL.search(text)))),
         len(_SEPARATORS.findall(text)) / max(n_words, 1),
-        (sum(map(len, alpha_words)) / len(alpha_words)) if alpha_words else 0.0,
+        letters / len(alpha_words) if alpha_words else 0.0,
         float(len(_SENTENCE_END.findall(stripped))),
         float("©" in text or "(c)" in text.lower()),
         float(text[:1].isspace()),
@@ -171,21 +171,26 @@ def line_features(
     matrix = np.zeros((n, len(LINE_FEATURES)), dtype=np.float32)
     if not n:
         return matrix
-    lengths = np.array([len(line.text.strip()) for line in lines], dtype=np.float32)
     keys = keys if keys is not None else line_keys(lines)
-    in_doc = Counter(keys)
-    blocks: dict[int, list[int]] = {}
-    for i, line in enumerate(lines):
-        blocks.setdefault(line.paragraph, []).append(i)
-    long_idx = np.flatnonzero(lengths >= LONG_LINE_CHARS)
+    texts = [line.text for line in lines]
+    lengths = np.fromiter(map(len, map(str.strip, texts)), dtype=np.float32, count=n)
+    # Lines as indices of their template, so that the per-line work below is numpy's.
+    key_ids: dict[str, int] = {}
+    template = np.fromiter((key_ids.setdefault(key, len(key_ids)) for key in keys), dtype=np.int64, count=n)
+    in_doc = np.bincount(template)[template]
+    across = np.fromiter(map(repetition.__getitem__, keys), dtype=np.float64, count=n) if repetition else np.zeros(n)
+    paragraphs = np.fromiter((line.paragraph for line in lines), dtype=np.int64, count=n)
+    block_sizes = np.maximum(np.bincount(paragraphs), 1)
+    block_first = np.full(len(block_sizes), n, dtype=np.int64)
+    np.minimum.at(block_first, paragraphs, np.arange(n))
+    mean_chars = (np.bincount(paragraphs, weights=lengths) / block_sizes).astype(np.float32)
+    block_mean = np.log1p(mean_chars.astype(np.float64))
+    positions = np.arange(n)
+    is_long = lengths >= LONG_LINE_CHARS
+    long_idx = np.flatnonzero(is_long)
     first_long = long_idx[0] if len(long_idx) else n
     last_long = long_idx[-1] if len(long_idx) else -1
-    is_long = (lengths >= LONG_LINE_CHARS).astype(np.float32)
-    window_long = window_mean(is_long, WINDOW)
-    doc_chars = float(lengths.sum())
-    block_mean = {p: math.log1p(float(lengths[idx].mean())) for p, idx in blocks.items()}
     if len(long_idx):
-        positions = np.arange(n)
         nearest = np.searchsorted(long_idx, positions).clip(0, len(long_idx) - 1)
         before = long_idx[(nearest - 1).clip(0)]
         distance_to_long = (
@@ -194,40 +199,50 @@ def line_features(
     else:
         distance_to_long = np.ones(n)
     # A headline the page repeats (breadcrumb, caption, share box) is a heading only once.
-    seen: dict[str, int] = {}
+    first_copy, copy_distance = _copies(template)
+    log_lengths = np.log1p(lengths.astype(np.float64))
+    matrix[:, :_TEXT_STATS] = [_text_stats(text) for text in texts]
+    matrix[:, _TEXT_STATS:] = np.column_stack(
+        [
+            positions / n,
+            np.fromiter((line.start for line in lines), dtype=np.float64, count=n) / max(text_length, 1),
+            np.log1p(block_sizes[paragraphs]),
+            (positions - block_first[paragraphs]) / block_sizes[paragraphs],
+            block_mean[paragraphs],
+            np.full(n, math.log1p(n)),
+            np.full(n, math.log1p(float(lengths.sum()))),
+            np.minimum(in_doc - 1, 10),
+            np.log1p(np.maximum(across - 1, 0)),
+            positions < first_long,
+            positions > last_long,
+            distance_to_long,
+            window_mean(is_long.astype(np.float32), WINDOW),
+            np.concatenate([[-1.0], log_lengths[:-1]]),
+            np.concatenate([log_lengths[1:], [-1.0]]),
+            np.where(in_doc > 1, first_copy, -1.0),
+            np.minimum(copy_distance, 50.0) / 50,
+            [not any(c.isalpha() for c in text[:MODEL_TEXT_CHARS]) for text in texts],
+        ]
+    )
+    return matrix
+
+
+def _copies(template: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: whether it is the first copy of its template, and the distance in lines to
+    its nearest other copy (50 when it has none)."""
+    n = len(template)
     first_copy = np.zeros(n, dtype=np.float32)
     copy_distance = np.full(n, 50.0, dtype=np.float32)
-    for i, key in enumerate(keys):
-        if key in seen:
-            j = seen[key]
-            copy_distance[i] = min(copy_distance[i], i - j)
-            copy_distance[j] = min(copy_distance[j], i - j)
-        else:
-            first_copy[i] = 1.0
-        seen[key] = i
-    for i, line in enumerate(lines):
-        block = blocks[line.paragraph]
-        matrix[i] = _text_stats(line.text) + [
-            i / n,
-            line.start / max(text_length, 1),
-            math.log1p(len(block)),
-            (i - block[0]) / len(block),
-            block_mean[line.paragraph],
-            math.log1p(n),
-            math.log1p(doc_chars),
-            float(min(in_doc[keys[i]] - 1, 10)),
-            math.log1p(max((repetition[keys[i]] - 1) if repetition else 0, 0)),
-            float(i < first_long),
-            float(i > last_long),
-            float(distance_to_long[i]),
-            float(window_long[i]),
-            math.log1p(float(lengths[i - 1])) if i > 0 else -1.0,
-            math.log1p(float(lengths[i + 1])) if i + 1 < n else -1.0,
-            first_copy[i] if in_doc[keys[i]] > 1 else -1.0,
-            min(float(copy_distance[i]), 50.0) / 50,
-            float(not any(c.isalpha() for c in line.text[:MODEL_TEXT_CHARS])),
-        ]
-    return matrix
+    if not n:
+        return first_copy, copy_distance
+    order = np.lexsort((np.arange(n), template))  # copies of a template together, in order
+    same = template[order[1:]] == template[order[:-1]]
+    gaps = (order[1:] - order[:-1]).astype(np.float32)
+    later, earlier = order[1:][same], order[:-1][same]
+    np.minimum.at(copy_distance, later, gaps[same])
+    np.minimum.at(copy_distance, earlier, gaps[same])
+    first_copy[order[np.concatenate([[True], ~same])]] = 1.0
+    return first_copy, copy_distance
 
 
 def context_names(prefix: str) -> tuple[str, ...]:

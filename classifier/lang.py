@@ -20,6 +20,7 @@ from classifier.config import (
     UND,
 )
 from classifier.errors import ModelError
+from classifier.segment import distinct
 from classifier.types import LangGuess
 
 TOP_K = 3
@@ -112,7 +113,7 @@ class FastTextLID:
         """Top languages per text; texts must be single lines (fastText rejects ``\\n``)."""
         if not texts:
             return []
-        lid_texts = [_lid_text(t) for t in texts]
+        lid_texts, inverse = distinct([_lid_text(t) for t in texts])
         labels, scores = self.model.predict(lid_texts, k=TOP_K)
         out = []
         for text, ls, ss in zip(lid_texts, labels, scores, strict=True):
@@ -121,7 +122,7 @@ class FastTextLID:
                 # Not this language: what is left is unsure, and the context decides.
                 top = [(lang, score) for lang, score in top if lang not in NON_LATIN_SCRIPT] or [(UND, 0.0)]
             out.append(top)
-        return out
+        return [out[i] for i in inverse]
 
 
 # langdetect's default of 7 random trials per text costs ~10 ms a call; 3 trials halve that
@@ -203,15 +204,17 @@ def identify(
     texts: Sequence[str],
     lid: FastTextLID,
     fallback: LangdetectLID | None = None,
+    tops: Sequence[list[tuple[str, float]]] | None = None,
 ) -> tuple[list[LangGuess], str]:
-    """Languages of the units of one document (in order) and the document's language.
+    """Languages of the units of one document (in order) and the document's language;
+    ``tops`` are ``lid.predict(texts)`` when the caller has them already.
 
     Short units take the language of the long units around them unless fastText is very
     sure otherwise: "Flecha" between Spanish paragraphs is Spanish, "Menu" on an English
     page English.
     """
     letters = [letter_count(t) for t in texts]
-    tops = lid.predict(texts)
+    tops = lid.predict(texts) if tops is None else tops
     first_pass: list[LangGuess | None] = []
     for text, top, count in zip(texts, tops, letters, strict=True):
         guess = _resolve_long(top, text, fallback, count) if count >= SHORT_UNIT_LETTERS else None

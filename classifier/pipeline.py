@@ -5,11 +5,13 @@ from __future__ import annotations
 import multiprocessing
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
 from typing import TypeVar
+
+import numpy as np
 
 from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_PROFILE, UND, default_model_dir
 from classifier.lang import FastTextLID, LangdetectLID, identify
@@ -30,6 +32,9 @@ class Settings:
     target_lang: str | None = None  # None: each document's own language
     chunk_docs: int = DEFAULT_CHUNK_DOCS
     use_langdetect: bool = True
+    # Threads of the boosters' predictions; 0: OpenMP's default (all cores). Worker
+    # processes use one each, so that --jobs N runs N threads, not N times all cores.
+    model_threads: int = 0
 
 
 class Labeller:
@@ -37,7 +42,7 @@ class Labeller:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self.relevance = RelevanceModel(self.settings.model_dir or default_model_dir())
+        self.relevance = RelevanceModel(self.settings.model_dir or default_model_dir(), self.settings.model_threads)
         self.lid = FastTextLID()
         self.fallback = LangdetectLID() if self.settings.use_langdetect else None
 
@@ -56,26 +61,29 @@ class Labeller:
         predictions = self.relevance.predict(
             [(lines, len(doc.text)) for doc, lines in zip(documents, lines_per_doc, strict=True)]
         )
+        # One language-ID call for the whole chunk: a call per document costs more than it reads.
+        tops = iter(self.lid.predict([line.text for lines in lines_per_doc for line in lines]))
         for doc, lines, prediction in zip(documents, lines_per_doc, predictions, strict=True):
-            guesses, doc_lang = identify([line.text for line in lines], self.lid, self.fallback)
+            texts = [line.text for line in lines]
+            guesses, doc_lang = identify(texts, self.lid, self.fallback, list(islice(tops, len(lines))))
             keys = [(int(label), guess.lang) for label, guess in zip(prediction.label_index, guesses, strict=True)]
             units = join_units(doc, lines, keys)
-            labelled = []
-            line_i = 0
             target = self.settings.target_lang or doc_lang
-            for unit in units:
-                first = line_i
-                while line_i < len(lines) and lines[line_i].end <= unit.end:
-                    line_i += 1
-                span = slice(first, line_i)
-                weights = [len(line.text) for line in lines[span]]
-                total = sum(weights) or 1
-                label = LABELS[int(prediction.label_index[first])]
-                score = sum(w * s for w, s in zip(weights, prediction.label_score[span], strict=True)) / total
-                content = sum(w * s for w, s in zip(weights, prediction.content_prob[span], strict=True)) / total
-                lang_score = sum(w * g.score for w, g in zip(weights, guesses[span], strict=True)) / total
-                lang = LangGuess(guesses[first].lang, lang_score)
-                verdict = Verdict(label, float(score), float(content))
+            # Each unit is a run of consecutive lines; its scores are the lines' scores
+            # weighted by their length.
+            first = np.searchsorted([line.end for line in lines], [unit.start for unit in units], side="right")
+            weights = np.fromiter((len(line.text) for line in lines), dtype=np.float64, count=len(lines))
+            lang_scores = np.fromiter((g.score for g in guesses), dtype=np.float64, count=len(lines))
+            totals = _sum_runs(weights, first)
+            totals[totals == 0] = 1
+            scores = _sum_runs(weights * prediction.label_score, first) / totals
+            contents = _sum_runs(weights * prediction.content_prob, first) / totals
+            lang_means = _sum_runs(weights * lang_scores, first) / totals
+            labelled = []
+            for k, unit in enumerate(units):
+                line = first[k]
+                lang = LangGuess(guesses[line].lang, float(lang_means[k]))
+                verdict = Verdict(LABELS[int(prediction.label_index[line])], float(scores[k]), float(contents[k]))
                 keep = verdict.role in self._roles and lang.lang in (target, UND)
                 labelled.append(LabelledUnit(unit, lang, doc_lang, verdict, keep, doc.source))
             yield labelled
@@ -103,7 +111,8 @@ class Labeller:
         # items ahead of the consumer keeps memory bounded by the chunk size.
         ahead = CHUNKS_AHEAD_PER_JOB * jobs
         context = multiprocessing.get_context("spawn")
-        with context.Pool(jobs, initializer=_init_worker, initargs=(self.settings,)) as pool:
+        worker_settings = replace(self.settings, model_threads=1)
+        with context.Pool(jobs, initializer=_init_worker, initargs=(worker_settings,)) as pool:
             pending: deque = deque()
             for item in items:
                 pending.append(pool.apply_async(_run_in_worker, (task, item)))
@@ -111,6 +120,11 @@ class Labeller:
                     yield pending.popleft().get()
             while pending:
                 yield pending.popleft().get()
+
+
+def _sum_runs(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sums of ``values`` over the runs that begin at ``starts`` (each to the next)."""
+    return np.add.reduceat(values, starts) if len(starts) else np.zeros(0)
 
 
 def chunks_of(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:

@@ -33,7 +33,7 @@ from classifier.features import (
     line_keys,
     window_mean,
 )
-from classifier.segment import Line, normalise
+from classifier.segment import Line, distinct, normalise
 from classifier.types import Label, Role
 
 LABELS = tuple(Label)
@@ -168,11 +168,14 @@ def second_stage(
     lines_per_doc: Sequence[Sequence[Line]],
     content_prob: np.ndarray,
     label_probs: np.ndarray,
+    threads: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The second stage's (content, label) predictions for the rows of ``matrix`` (the first
-    stage's features of several documents' lines, in order), given the first stage's ones."""
+    stage's features of several documents' lines, in order), given the first stage's ones;
+    ``threads`` 0 lets LightGBM use all cores."""
     rows = np.hstack([matrix, stacked_matrix(lines_per_doc, content_prob, label_probs)])
-    return boosters[0].predict(rows), boosters[1].predict(rows)
+    kwargs = {"num_threads": threads} if threads else {}
+    return boosters[0].predict(rows, **kwargs), boosters[1].predict(rows, **kwargs)
 
 
 def stacked_matrix(
@@ -197,8 +200,9 @@ class LinePrediction:
 class RelevanceModel:
     """Loads a model folder lazily; predicts a chunk of documents at once."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, threads: int = 0) -> None:
         self.directory = Path(directory)
+        self.threads = threads  # of the boosters' predictions; 0: OpenMP's default
         missing = [name for name in MODEL_FILES if not (self.directory / name).is_file()]
         if missing:
             raise ModelError(
@@ -264,11 +268,11 @@ class RelevanceModel:
         self, documents: Sequence[tuple[Sequence[Line], int]], keys_per_doc: Sequence[list[str]], repetition: Counter
     ) -> list[LinePrediction]:
         ft_content, ft_labels = self._fasttext
-        texts = [model_text(line) for lines, _ in documents for line in lines]
+        texts, inverse = distinct([model_text(line) for lines, _ in documents for line in lines])
         if not texts:
             return [LinePrediction(np.zeros(0), np.zeros(0, dtype=int), np.zeros(0)) for _ in documents]
-        content_text = ft_content_scores(ft_content, texts)
-        label_text = ft_label_scores(ft_labels, texts)
+        content_text = ft_content_scores(ft_content, texts)[inverse]
+        label_text = ft_label_scores(ft_labels, texts)[inverse]
         blocks, offset = [], 0
         for (lines, length), keys in zip(documents, keys_per_doc, strict=True):
             n = len(lines)
@@ -279,14 +283,17 @@ class RelevanceModel:
             offset += n
         matrix = np.vstack(blocks)
         (gbm_content, gbm_labels), second = self._boosters
-        content_prob = gbm_content.predict(matrix)
-        label_probs = gbm_labels.predict(matrix)
+        threads = {"num_threads": self.threads} if self.threads else {}
+        content_prob = gbm_content.predict(matrix, **threads)
+        label_probs = gbm_labels.predict(matrix, **threads)
         if second is not None:
             lines_per_doc = [lines for lines, _ in documents]
-            content_prob, label_probs = second_stage(second, matrix, lines_per_doc, content_prob, label_probs)
+            content_prob, label_probs = second_stage(
+                second, matrix, lines_per_doc, content_prob, label_probs, self.threads
+            )
         best, score = combine(content_prob, label_probs, self.threshold)
         residue = np.fromiter(
-            (is_residue(line.text) for lines, _ in documents for line in lines), dtype=bool, count=len(texts)
+            (is_residue(line.text) for lines, _ in documents for line in lines), dtype=bool, count=len(inverse)
         )
         best[residue] = NAVIGATION_INDEX
         score[residue] = 1.0

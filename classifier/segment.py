@@ -12,6 +12,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from classifier.types import Document, Unit
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
@@ -53,6 +55,14 @@ def normalise(text: str) -> str:
     """Text as the models see it: NFKC, no zero-width characters, one line, single spaces."""
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     return _SPACES.sub(" ", text).strip()
+
+
+def distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct texts in order of first appearance, and each text's index among them: a
+    site's menus and share boxes repeat on every page, and each copy need be read once."""
+    first: dict[str, int] = {}
+    inverse = np.fromiter((first.setdefault(text, len(first)) for text in texts), dtype=np.int64, count=len(texts))
+    return list(first), inverse
 
 
 def join_units(document: Document, lines: Sequence[Line], keys: Sequence[object]) -> list[Unit]:

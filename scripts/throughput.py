@@ -4,7 +4,7 @@
 
 Prints paragraphs (blank-line blocks), lines and units per second and MB per second for
 the whole `classifier label ... -o out.parquet` process (reading, labelling, writing, start-up
-included), with one process and with --jobs, next to jusText on the same paragraphs in the
+included), with one process held to one core and with --jobs, next to jusText on the same paragraphs in the
 same run (each paragraph wrapped as an HTML <p>, English stop-list).
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -44,8 +45,11 @@ def label_command(corpus: Path, out: Path, jobs: int) -> list[str]:
 
 
 def run_label(corpus: Path, out: Path, jobs: int) -> float:
+    # One process is held to one core (LightGBM would spread over all of them), so that its
+    # figure is the per-core one; with --jobs each worker runs one thread anyway.
+    env = {**os.environ, "OMP_NUM_THREADS": "1"} if jobs == 1 else None
     started = time.perf_counter()
-    subprocess.run(label_command(corpus, out, jobs), check=True)
+    subprocess.run(label_command(corpus, out, jobs), check=True, env=env)
     return time.perf_counter() - started
 
 
@@ -81,7 +85,8 @@ def main() -> None:
             seconds = run_label(corpus, out, jobs)
             units = pq.ParquetFile(out).metadata.num_rows
             print(
-                f"classifier --jobs {jobs}: {seconds:.1f} s, {paragraphs / seconds:,.0f} paragraphs/s, "
+                f"classifier --jobs {jobs}{' (one core)' if jobs == 1 else ''}: {seconds:.1f} s, "
+                f"{paragraphs / seconds:,.0f} paragraphs/s, "
                 f"{units / seconds:,.0f} units/s, {size / 1e6 / seconds:.2f} MB/s"
             )
         done, seconds = run_justext(corpus, limit_seconds=60)

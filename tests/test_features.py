@@ -93,3 +93,31 @@ def test_context_features_of_several_scores_are_those_of_each_score():
     assert np.array_equal(both[:, 8:], context_features(scores[:, 1], lines))
     assert np.allclose(both[:2, 5], scores[:2, 0].mean())  # the first block's mean
     assert context_features(np.zeros(0), []).shape == (0, 8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=4), max_size=30))
+def test_copies_are_found_as_a_plain_scan_finds_them(templates):
+    first_copy, copy_distance = features._copies(np.array(templates, dtype=np.int64))
+    seen: dict[int, int] = {}
+    for i, template in enumerate(templates):
+        assert first_copy[i] == (template not in seen)
+        others = [abs(i - j) for j, t in enumerate(templates) if t == template and j != i]
+        assert copy_distance[i] == min(others, default=50)
+        seen.setdefault(template, i)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab .@:/wWcom\tx1é")))
+def test_url_feature_finds_what_the_backtracking_pattern_finds(text):
+    import re
+
+    slow = re.compile(r"https?://|www\.|\S+@\S+\.\w{2,}|\.(?:com|org|net|de|uk)\b", re.I)
+    has_url = features._text_stats(text or "x")[LINE_FEATURES.index("has_url")]
+    assert has_url == float(bool(slow.search(text or "x")))
+
+
+def test_urls_and_addresses_count_as_links():
+    for text in ["see https://example.org/a", "mail news@example.com today", "www.site.example", "Visit cnn.com"]:
+        assert features._text_stats(text)[column("has_url")] == 1.0
+    assert features._text_stats("An @ sign alone. And a sentence.")[column("has_url")] == 0.0

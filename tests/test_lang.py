@@ -81,3 +81,11 @@ def test_a_latin_line_is_never_given_a_language_of_another_script():
     # Cyrillic and Greek lines keep their languages.
     assert LID.predict(["Привет, как у тебя сегодня дела?"])[0][0][0] == "ru"
     assert is_latin_script("Ça va très bien") and not is_latin_script("Καλημέρα") and not is_latin_script("123")
+
+
+def test_repeated_lines_get_the_same_guess_as_alone():
+    texts = ["Menu", "Tu suscripción se está usando en otro dispositivo.", "Menu", "Home page of the site"]
+    tops = LID.predict(texts)
+    assert tops[0] == tops[2] == LID.predict(["Menu"])[0]
+    assert tops[1] == LID.predict([texts[1]])[0]
+    assert identify(texts, LID, tops=tops) == identify(texts, LID)

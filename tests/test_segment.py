@@ -49,3 +49,13 @@ def test_segmentation_loses_nothing(text):
     assert starts == sorted(starts)
     units = join_units(Document("d", text), lines, [0] * len(lines))
     assert "".join(u.text for u in units).replace("\n", "").replace("\r", "") == "".join(line.text for line in lines)
+
+
+@given(st.lists(st.sampled_from(["Home", "Share", "", "A story.", "home"]), max_size=40))
+def test_distinct_texts_rebuild_the_input(texts):
+    from classifier.segment import distinct
+
+    unique, inverse = distinct(texts)
+    assert [unique[i] for i in inverse] == texts
+    assert len(unique) == len(set(texts))
+    assert unique == list(dict.fromkeys(texts))
