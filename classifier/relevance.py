@@ -168,14 +168,13 @@ def second_stage(
     lines_per_doc: Sequence[Sequence[Line]],
     content_prob: np.ndarray,
     label_probs: np.ndarray,
-    threads: int = 0,
+    **predict_options,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The second stage's (content, label) predictions for the rows of ``matrix`` (the first
     stage's features of several documents' lines, in order), given the first stage's ones;
-    ``threads`` 0 lets LightGBM use all cores."""
+    ``predict_options`` go to LightGBM's predict."""
     rows = np.hstack([matrix, stacked_matrix(lines_per_doc, content_prob, label_probs)])
-    kwargs = {"num_threads": threads} if threads else {}
-    return boosters[0].predict(rows, **kwargs), boosters[1].predict(rows, **kwargs)
+    return boosters[0].predict(rows, **predict_options), boosters[1].predict(rows, **predict_options)
 
 
 def stacked_matrix(
@@ -202,7 +201,8 @@ class RelevanceModel:
 
     def __init__(self, directory: Path, threads: int = 0) -> None:
         self.directory = Path(directory)
-        self.threads = threads  # of the boosters' predictions; 0: OpenMP's default
+        # Threads of the boosters' predictions; 0: OpenMP's default.
+        self.predict_options = {"num_threads": threads} if threads else {}
         missing = [name for name in MODEL_FILES if not (self.directory / name).is_file()]
         if missing:
             raise ModelError(
@@ -283,13 +283,12 @@ class RelevanceModel:
             offset += n
         matrix = np.vstack(blocks)
         (gbm_content, gbm_labels), second = self._boosters
-        threads = {"num_threads": self.threads} if self.threads else {}
-        content_prob = gbm_content.predict(matrix, **threads)
-        label_probs = gbm_labels.predict(matrix, **threads)
+        content_prob = gbm_content.predict(matrix, **self.predict_options)
+        label_probs = gbm_labels.predict(matrix, **self.predict_options)
         if second is not None:
             lines_per_doc = [lines for lines, _ in documents]
             content_prob, label_probs = second_stage(
-                second, matrix, lines_per_doc, content_prob, label_probs, self.threads
+                second, matrix, lines_per_doc, content_prob, label_probs, **self.predict_options
             )
         best, score = combine(content_prob, label_probs, self.threshold)
         residue = np.fromiter(
