@@ -477,6 +477,7 @@ def fit_model(
         "labels": [label.value for label in LABELS],
         "threshold": threshold,
         "seed": settings.seed,
+        "char_ngrams": {"content": list(settings.content_char_ngrams), "labels": list(settings.label_char_ngrams)},
         "trained": date.today().isoformat(),
         "pages": pages_by,
         "lines": lines_by,
@@ -500,6 +501,11 @@ def _second_stage_line(meta: dict) -> str:
 """
 
 
+def _char_ngrams(meta: dict, model: str) -> str:
+    low, high = meta.get("char_ngrams", {}).get(model, (0, 0))
+    return f" and character {low}–{high}-grams" if high else ""
+
+
 def model_card(meta: dict) -> str:
     pages = "\n".join(f"| {key} | {count} |" for key, count in sorted(meta["pages"].items()))
     dev = ", ".join(f"{k} {v}" for k, v in meta["dev"].items()) or "none"
@@ -509,8 +515,9 @@ Trained {meta["trained"]} by `classifier train` (seed {meta["seed"]}); reproduci
 command, data and seed.
 
 ## What it is
-- `content.ftz`, `labels.ftz`: fastText supervised classifiers over word bigrams and character
-  2–4-grams of each line (content or not; the 13 labels), quantised.
+- `content.ftz`: a fastText supervised classifier of each line, content or not, over word
+  bigrams{_char_ngrams(meta, "content")}; `labels.ftz`: the same for the 13 labels, over word
+  bigrams{_char_ngrams(meta, "labels")}. Both quantised.
 - `content.gbm.txt.gz`, `labels.gbm.txt.gz`: LightGBM models over {len(meta["features"])} features:
   layout (length, punctuation, capitalisation, digits, bullets, position, block shape, distance
   to long lines), repetition of the line within the page and across the documents labelled

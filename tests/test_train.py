@@ -13,8 +13,15 @@ def test_model_folder_has_every_file_and_a_card(tiny_model):
     assert meta["features"] == feature_names()
     assert meta["stack"] and meta["stack_features"] == stack_names()
     assert meta["lines"]["train_hand_labels"] > 100
-    assert "Held-out" not in (tiny_model / "README.md").read_text(encoding="utf-8")
-    RelevanceModel(tiny_model)  # loads
+    card = (tiny_model / "README.md").read_text(encoding="utf-8")
+    assert "Held-out" not in card
+    model = RelevanceModel(tiny_model)
+    # Each text model reads the character n-grams its settings name, and the card says so.
+    for text_model, name in zip(model._fasttext, ("content", "labels"), strict=True):
+        low, high = meta["char_ngrams"][name]
+        args = text_model.f.getArgs()
+        assert (args.minn, args.maxn) == (low, high)
+        assert (f"character {low}–{high}-grams" in card) == (high > 0)
 
 
 def test_training_is_reproducible(tmp_path):
