@@ -16,8 +16,8 @@ import numpy as np
 from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_PROFILE, UND, default_model_dir
 from classifier.lang import FastTextLID, LangdetectLID, identify
 from classifier.readers import read_corpus
-from classifier.relevance import LABELS, RelevanceModel
-from classifier.segment import join_units, split_lines
+from classifier.relevance import LABELS, PREDICT_BATCH_LINES, RelevanceModel
+from classifier.segment import Line, batches, join_units, split_lines
 from classifier.types import Document, LabelledUnit, LangGuess, Profile, Summary, Verdict
 
 CHUNKS_AHEAD_PER_JOB = 2
@@ -61,11 +61,9 @@ class Labeller:
         predictions = self.relevance.predict(
             [(lines, len(doc.text)) for doc, lines in zip(documents, lines_per_doc, strict=True)]
         )
-        # One language-ID call for the whole chunk: a call per document costs more than it reads.
-        tops = iter(self.lid.predict([line.text for lines in lines_per_doc for line in lines]))
-        for doc, lines, prediction in zip(documents, lines_per_doc, predictions, strict=True):
-            texts = [line.text for line in lines]
-            guesses, doc_lang = identify(texts, self.lid, self.fallback, list(islice(tops, len(lines))))
+        tops_per_doc = self._language_tops(lines_per_doc)
+        for doc, lines, prediction, tops in zip(documents, lines_per_doc, predictions, tops_per_doc, strict=True):
+            guesses, doc_lang = identify([line.text for line in lines], self.lid, self.fallback, tops)
             keys = [(int(label), guess.lang) for label, guess in zip(prediction.label_index, guesses, strict=True)]
             units = join_units(doc, lines, keys)
             target = self.settings.target_lang or doc_lang
@@ -87,6 +85,14 @@ class Labeller:
                 keep = verdict.role in self._roles and lang.lang in (target, UND)
                 labelled.append(LabelledUnit(unit, lang, doc_lang, verdict, keep, doc.source))
             yield labelled
+
+    def _language_tops(self, lines_per_doc: list[list[Line]]) -> Iterator[list]:
+        """fastText's language guesses for each document's lines, asked for a few thousand
+        lines at a time: a call per document costs more than it reads."""
+        for batch in batches([len(lines) for lines in lines_per_doc], PREDICT_BATCH_LINES):
+            tops = iter(self.lid.predict([line.text for i in batch for line in lines_per_doc[i]]))
+            for i in batch:
+                yield list(islice(tops, len(lines_per_doc[i])))
 
     def label_documents(self, documents: Iterable[Document], jobs: int = 1) -> Iterator[list[LabelledUnit]]:
         """Labelled units per document (an empty list for an empty document), in input

@@ -33,7 +33,7 @@ from classifier.features import (
     line_keys,
     window_mean,
 )
-from classifier.segment import Line, distinct, normalise
+from classifier.segment import Line, batches, distinct, normalise
 from classifier.types import Label, Role
 
 LABELS = tuple(Label)
@@ -249,19 +249,12 @@ class RelevanceModel:
 
     def predict(self, documents: Sequence[tuple[Sequence[Line], int]]) -> list[LinePrediction]:
         """Predictions for each (lines, text length) of a chunk; line repetition is counted
-        across the chunk's documents. The models run on a few thousand lines at a time, so
-        that their working memory stays small whatever the chunk's size."""
+        across the chunk's documents."""
         keys_per_doc = [line_keys(lines) for lines, _ in documents]
         repetition = corpus_repetition(keys_per_doc)
         out: list[LinePrediction] = []
-        batch: list[int] = []
-        batch_lines = 0
-        for i, (lines, _) in enumerate(documents):
-            batch.append(i)
-            batch_lines += len(lines)
-            if batch_lines >= PREDICT_BATCH_LINES or i == len(documents) - 1:
-                out += self._predict_batch([documents[j] for j in batch], [keys_per_doc[j] for j in batch], repetition)
-                batch, batch_lines = [], 0
+        for batch in batches([len(lines) for lines, _ in documents], PREDICT_BATCH_LINES):
+            out += self._predict_batch([documents[j] for j in batch], [keys_per_doc[j] for j in batch], repetition)
         return out
 
     def _predict_batch(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +63,17 @@ def distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     first: dict[str, int] = {}
     inverse = np.fromiter((first.setdefault(text, len(first)) for text in texts), dtype=np.int64, count=len(texts))
     return list(first), inverse
+
+
+def batches(line_counts: Sequence[int], max_lines: int) -> Iterator[range]:
+    """Consecutive documents (by index) in batches of about ``max_lines`` lines: models read
+    a few thousand lines at a time, so that their working memory stays small."""
+    start = total = 0
+    for i, count in enumerate(line_counts):
+        total += count
+        if total >= max_lines or i == len(line_counts) - 1:
+            yield range(start, i + 1)
+            start, total = i + 1, 0
 
 
 def join_units(document: Document, lines: Sequence[Line], keys: Sequence[object]) -> list[Unit]:

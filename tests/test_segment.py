@@ -59,3 +59,14 @@ def test_distinct_texts_rebuild_the_input(texts):
     assert [unique[i] for i in inverse] == texts
     assert len(unique) == len(set(texts))
     assert unique == list(dict.fromkeys(texts))
+
+
+@given(st.lists(st.integers(min_value=0, max_value=50), max_size=40), st.integers(min_value=1, max_value=100))
+def test_batches_cover_every_document_once_in_order(line_counts, max_lines):
+    from classifier.segment import batches
+
+    found = list(batches(line_counts, max_lines))
+    assert [i for batch in found for i in batch] == list(range(len(line_counts)))
+    for batch in found[:-1]:
+        counts = [line_counts[i] for i in batch]
+        assert sum(counts) >= max_lines > sum(counts[:-1])  # closed as soon as it is full
