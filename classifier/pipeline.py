@@ -16,7 +16,7 @@ import numpy as np
 from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_PROFILE, UND, default_model_dir
 from classifier.lang import FastTextLID, LangdetectLID, identify
 from classifier.readers import read_corpus
-from classifier.relevance import LABELS, PREDICT_BATCH_LINES, RelevanceModel
+from classifier.relevance import LABELS, PREDICT_BATCH_LINES, LinePrediction, RelevanceModel
 from classifier.segment import Line, batches, join_units, split_lines
 from classifier.types import Document, LabelledUnit, LangGuess, Profile, Summary, Verdict
 
@@ -64,27 +64,32 @@ class Labeller:
         tops_per_doc = self._language_tops(lines_per_doc)
         for doc, lines, prediction, tops in zip(documents, lines_per_doc, predictions, tops_per_doc, strict=True):
             guesses, doc_lang = identify([line.text for line in lines], self.lid, self.fallback, tops)
-            keys = [(int(label), guess.lang) for label, guess in zip(prediction.label_index, guesses, strict=True)]
-            units = join_units(doc, lines, keys)
-            target = self.settings.target_lang or doc_lang
-            # Each unit is a run of consecutive lines; its scores are the lines' scores
-            # weighted by their length.
-            first = np.searchsorted([line.end for line in lines], [unit.start for unit in units], side="right")
-            weights = np.fromiter((len(line.text) for line in lines), dtype=np.float64, count=len(lines))
-            lang_scores = np.fromiter((g.score for g in guesses), dtype=np.float64, count=len(lines))
-            totals = _sum_runs(weights, first)
-            totals[totals == 0] = 1
-            scores = _sum_runs(weights * prediction.label_score, first) / totals
-            contents = _sum_runs(weights * prediction.content_prob, first) / totals
-            lang_means = _sum_runs(weights * lang_scores, first) / totals
-            labelled = []
-            for k, unit in enumerate(units):
-                line = first[k]
-                lang = LangGuess(guesses[line].lang, float(lang_means[k]))
-                verdict = Verdict(LABELS[int(prediction.label_index[line])], float(scores[k]), float(contents[k]))
-                keep = verdict.role in self._roles and lang.lang in (target, UND)
-                labelled.append(LabelledUnit(unit, lang, doc_lang, verdict, keep, doc.source))
-            yield labelled
+            yield self._labelled_units(doc, lines, prediction, guesses, doc_lang)
+
+    def _labelled_units(
+        self, doc: Document, lines: list[Line], prediction: LinePrediction, guesses: list[LangGuess], doc_lang: str
+    ) -> list[LabelledUnit]:
+        """Join a document's labelled lines into units; a unit's scores are its lines' scores
+        weighted by their length."""
+        keys = [(int(label), guess.lang) for label, guess in zip(prediction.label_index, guesses, strict=True)]
+        units = join_units(doc, lines, keys)
+        target = self.settings.target_lang or doc_lang
+        first = np.searchsorted([line.end for line in lines], [unit.start for unit in units], side="right")
+        weights = np.fromiter((len(line.text) for line in lines), dtype=np.float64, count=len(lines))
+        lang_scores = np.fromiter((g.score for g in guesses), dtype=np.float64, count=len(lines))
+        totals = _sum_runs(weights, first)
+        totals[totals == 0] = 1
+        scores = _sum_runs(weights * prediction.label_score, first) / totals
+        contents = _sum_runs(weights * prediction.content_prob, first) / totals
+        lang_means = _sum_runs(weights * lang_scores, first) / totals
+        labelled = []
+        for k, unit in enumerate(units):
+            line = first[k]
+            lang = LangGuess(guesses[line].lang, float(lang_means[k]))
+            verdict = Verdict(LABELS[int(prediction.label_index[line])], float(scores[k]), float(contents[k]))
+            keep = verdict.role in self._roles and lang.lang in (target, UND)
+            labelled.append(LabelledUnit(unit, lang, doc_lang, verdict, keep, doc.source))
+        return labelled
 
     def _language_tops(self, lines_per_doc: list[list[Line]]) -> Iterator[list]:
         """fastText's language guesses for each document's lines, asked for a few thousand
