@@ -81,8 +81,16 @@ def _running_max(values: np.ndarray, reverse: bool = False) -> np.ndarray:
     return np.maximum.accumulate(shifted) if len(values) else values
 
 
+# The text models read each line after this token, so that "start of line + first word" is a
+# word bigram: what a line opens with ("See also", "By", "Photo:", "©") often says what it is.
+# On the dev pages it raised line F1 from 0.867 to 0.881; an end-of-line token added nothing.
+LINE_START = "_bol_"
+# Written to meta.json: a model trained on text written otherwise must not be used.
+TEXT_FORMAT = f"{LINE_START} + normalised line"
+
+
 def model_text(line: Line) -> str:
-    return normalise(line.text[:MODEL_TEXT_CHARS]) or "_"
+    return f"{LINE_START} {normalise(line.text[:MODEL_TEXT_CHARS]) or '_'}"
 
 
 def ft_content_scores(model, texts: Sequence[str]) -> np.ndarray:
@@ -214,6 +222,11 @@ class RelevanceModel:
             raise ModelError(
                 f"Model in {self.directory} was trained with other features than this version "
                 "computes. Retrain it with `classifier train`."
+            )
+        if self.meta.get("text_format") != TEXT_FORMAT:
+            raise ModelError(
+                f"Model in {self.directory} was trained on text written otherwise than this version "
+                "feeds its text models. Retrain it with `classifier train`."
             )
         self.threshold = float(self.meta["threshold"])
         self.stacked = bool(self.meta.get("stack"))

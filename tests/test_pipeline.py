@@ -1,3 +1,6 @@
+import json
+import shutil
+
 import pytest
 
 from classifier.errors import ModelError
@@ -81,3 +84,13 @@ def test_workers_read_only_a_few_chunks_ahead(tiny_model):
     assert len(pulled) <= CHUNKS_AHEAD_PER_JOB * 2
     rest = list(results)
     assert [chunk[0][0].unit.doc_id for chunk in rest] == [str(i) for i in range(1, 20)]
+
+
+def test_model_trained_on_other_text_format_is_refused(tiny_model, tmp_path):
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_model, copy)
+    meta = json.loads((copy / "meta.json").read_text(encoding="utf-8"))
+    del meta["text_format"]  # as written by versions before the start-of-line token
+    (copy / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="trained on text written otherwise.*Retrain it with `classifier train`"):
+        Labeller(Settings(model_dir=copy))

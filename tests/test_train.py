@@ -1,6 +1,14 @@
 import json
 
-from classifier.relevance import MODEL_FILES, STACK_FILES, RelevanceModel, feature_names, stack_names
+from classifier.relevance import (
+    LINE_START,
+    MODEL_FILES,
+    STACK_FILES,
+    TEXT_FORMAT,
+    RelevanceModel,
+    feature_names,
+    stack_names,
+)
 from classifier.train import fit_model
 
 from .conftest import SEED_HELD_OUT, seed_pages, tiny_settings
@@ -13,6 +21,7 @@ def test_model_folder_has_every_file_and_a_card(tiny_model):
     assert meta["features"] == feature_names()
     assert meta["stack"] and meta["stack_features"] == stack_names()
     assert meta["lines"]["train_hand_labels"] > 100
+    assert meta["text_format"] == TEXT_FORMAT
     card = (tiny_model / "README.md").read_text(encoding="utf-8")
     assert "Held-out" not in card
     model = RelevanceModel(tiny_model)
@@ -21,6 +30,8 @@ def test_model_folder_has_every_file_and_a_card(tiny_model):
         low, high = meta["char_ngrams"][name]
         args = text_model.f.getArgs()
         assert (args.minn, args.maxn) == (low, high)
+        # Every training line began with the start-of-line token.
+        assert LINE_START in text_model.words
         assert (f"character {low}–{high}-grams" in card) == (high > 0)
 
 
