@@ -218,23 +218,22 @@ class RelevanceModel:
                 "`classifier train` writes; pass one with --model or set $CLASSIFIER_MODEL."
             )
         self.meta = json.loads((self.directory / "meta.json").read_text(encoding="utf-8"))
-        if self.meta.get("features") != feature_names():
-            raise ModelError(
-                f"Model in {self.directory} was trained with other features than this version "
-                "computes. Retrain it with `classifier train`."
-            )
-        if self.meta.get("text_format") != TEXT_FORMAT:
-            raise ModelError(
-                f"Model in {self.directory} was trained on text written otherwise than this version "
-                "feeds its text models. Retrain it with `classifier train`."
-            )
-        self.threshold = float(self.meta["threshold"])
         self.stacked = bool(self.meta.get("stack"))
-        if self.stacked and self.meta.get("stack_features") != stack_names():
-            raise ModelError(
-                f"Model in {self.directory} was trained with other second-stage features than this "
-                "version computes. Retrain it with `classifier train`."
+        # What the model was trained on against what this version feeds it.
+        expected = [
+            ("features", feature_names(), "with other features than this version computes"),
+            ("text_format", TEXT_FORMAT, "on text written otherwise than this version feeds its text models"),
+        ]
+        if self.stacked:
+            expected.append(
+                ("stack_features", stack_names(), "with other second-stage features than this version computes")
             )
+        for key, value, mismatch in expected:
+            if self.meta.get(key) != value:
+                raise ModelError(
+                    f"Model in {self.directory} was trained {mismatch}. Retrain it with `classifier train`."
+                )
+        self.threshold = float(self.meta["threshold"])
         if self.stacked and not all((self.directory / name).is_file() for name in STACK_FILES):
             raise ModelError(f"Model folder {self.directory} lacks {' or '.join(STACK_FILES)}; retrain it.")
 
