@@ -67,8 +67,6 @@ LINE_FEATURES = (
     "no_letters",
 )
 
-_TEXT_STATS = LINE_FEATURES.index("rel_line_pos")  # the features before it are _text_stats'
-
 
 RESIDUE_MAX_CHARS = 12
 
@@ -107,66 +105,127 @@ def corpus_repetition(keys_per_document: Sequence[Sequence[str]]) -> Counter:
     return counts
 
 
-# For ASCII text: per count, the bytes to delete so that only the counted ones are left.
-_ASCII_UPPER = bytes(range(65, 91))
-_DELETE_ALL_BUT = tuple(
-    bytes(b for b in range(256) if b not in keep)
-    for keep in (b"0123456789", _ASCII_UPPER, b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
-)
+# Character classes, one bit each, as the patterns above and str methods define them; a
+# character's bits are worked out the first time a text holds it.
+_IS_WORD_LETTER, _IS_DIGIT, _IS_UPPER, _IS_SPACE, _IS_SEPARATOR, _IS_ALPHA, _KNOWN = (1 << k for k in range(7))
+_WORD_LETTER = re.compile(r"[^\W\d_]")
+_SEPARATOR_CHARS = "|•»·/›>"
+_CLASSES = np.zeros(0x110000, dtype=np.uint8)
 
 
-def _unicode_char_counts(text: str) -> tuple[int, int, int]:
-    n = len(text)
-    return n - len(_DIGIT.sub("", text)), sum(map(str.isupper, text)), n - len(_SPACE.sub("", text))
+def _class_bits(char: str) -> int:
+    return (
+        _KNOWN
+        | _IS_WORD_LETTER * bool(_WORD_LETTER.match(char))
+        | _IS_DIGIT * bool(_DIGIT.match(char))
+        | _IS_UPPER * char.isupper()
+        | _IS_SPACE * bool(_SPACE.match(char))
+        | _IS_SEPARATOR * (char in _SEPARATOR_CHARS)
+        | _IS_ALPHA * char.isalpha()
+    )
 
 
-def _char_counts(text: str) -> tuple[int, int, int]:
-    """Digits, upper-case letters and white space in ``text``; counted by deleting the others,
-    so that the loop over characters runs in C (bytes.translate for ASCII)."""
-    if not text.isascii():
-        return _unicode_char_counts(text)
-    data = text.encode("ascii")
-    return tuple(len(data.translate(None, table)) for table in _DELETE_ALL_BUT)
+_CLASSES[:128] = [_class_bits(chr(code)) for code in range(128)]
 
 
-def _text_stats(full_text: str) -> list[float]:
-    # Shares and shapes are read off a line's first thousand characters; only its length is
-    # taken whole, so a single huge line costs no more than a paragraph.
-    text = full_text[:MODEL_TEXT_CHARS]
-    n = len(text)
-    stripped = text.strip()
-    n_words = len(stripped.split())
-    if len(full_text) > n:
-        n_words = round(n_words * len(full_text) / max(n, 1))
-    alpha_words = _WORD.findall(stripped)
-    letters = sum(map(len, alpha_words))  # _WORD's letters are all the line's letters
-    digits, upper, spaces = _char_counts(text)
-    punct = n - letters - digits - spaces
-    capitalised = sum(w[0].isupper() for w in alpha_words)
-    return [
-        math.log1p(len(full_text)),
-        math.log1p(n_words),
-        letters / n if n else 0.0,
-        digits / n if n else 0.0,
-        upper / letters if letters else 0.0,
-        punct / n if n else 0.0,
-        float(full_text[-MODEL_TEXT_CHARS:].rstrip().endswith(_TERMINAL)),
-        float(bool(_BULLET.match(text))),
-        capitalised / len(alpha_words) if alpha_words else 0.0,
-        float(bool(_URL.search(text) or ("@" in text and _EMAIL.search(text)))),
-        len(_SEPARATORS.findall(text)) / max(n_words, 1),
-        letters / len(alpha_words) if alpha_words else 0.0,
-        float(len(_SENTENCE_END.findall(stripped))),
-        float("©" in text or "(c)" in text.lower()),
-        float(text[:1].isspace()),
-    ]
+def _classes_of(codes: np.ndarray) -> np.ndarray:
+    high = codes[codes >= 128]
+    if len(high):
+        new = np.unique(high)
+        for code in new[_CLASSES[new] == 0].tolist():
+            _CLASSES[code] = _class_bits(chr(code))
+    return _CLASSES[codes]
+
+
+# The patterns of the line-by-line definitions, run once over all lines joined by "\n": none
+# may match across a line break, so their white space is any but "\n".
+_JOINED_BULLET = re.compile(r"^[^\S\n]*(?:[•*·‣▪◦●■□>›»\-–—]|\d{1,3}[.)])[^\S\n]", re.M)
+_JOINED_SENTENCE_END = re.compile(r"[.!?。！？][\"”’)]?[^\S\n]+\S")
+_JOINED_COPYRIGHT = re.compile(r"©|\([cC]\)")
+TEXT_STATS = LINE_FEATURES[: LINE_FEATURES.index("rel_line_pos")] + ("no_letters",)
+
+
+def text_stats(texts: Sequence[str]) -> np.ndarray:
+    """The ``TEXT_STATS`` columns of each line (which holds no line break): shares and shapes
+    read off its first thousand characters, its length taken whole, so that a single huge line
+    costs no more than a paragraph. All lines are read at once, as one array of characters and
+    one pass of each pattern, so that no Python runs per line or per character."""
+    n = len(texts)
+    out = np.zeros((n, len(TEXT_STATS)), dtype=np.float32)
+    if not n:
+        return out
+    heads = [text[:MODEL_TEXT_CHARS] for text in texts]
+    joined = "\n".join(heads)
+    if joined.count("\n") >= n:  # a line holding "\n": read as the "\r" it counts as
+        heads = [head.replace("\n", "\r") for head in heads]
+        joined = "\n".join(heads)
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    classes = _classes_of(codes)
+    sizes = np.fromiter(map(len, heads), dtype=np.int64, count=n)
+    starts = np.concatenate([[0], np.cumsum(sizes + 1)[:-1]])
+    line_of = np.repeat(np.arange(n), sizes + 1)[: len(codes)]
+    classes[starts[1:] - 1] = 0  # the joining line breaks belong to no line
+
+    def per_line(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(line_of[mask], minlength=n).astype(np.float64)
+
+    def matches(pattern: re.Pattern) -> np.ndarray:
+        found = np.fromiter((m.start() for m in pattern.finditer(joined)), dtype=np.int64)
+        return np.bincount(line_of[found], minlength=n).astype(np.float64)
+
+    def starts_of_runs(inside: np.ndarray) -> np.ndarray:
+        return inside & ~np.concatenate([[False], inside[:-1]])
+
+    word_letter = (classes & _IS_WORD_LETTER) > 0
+    space = (classes & _IS_SPACE) > 0
+    letters = per_line(word_letter)
+    digits = per_line((classes & _IS_DIGIT) > 0)
+    upper = per_line((classes & _IS_UPPER) > 0)
+    spaces = per_line(space)
+    word_starts = starts_of_runs(word_letter)
+    alpha_words = per_line(word_starts)
+    capitalised = per_line(word_starts & ((classes & _IS_UPPER) > 0))
+    full_sizes = np.fromiter(map(len, texts), dtype=np.float64, count=n)
+    head_words = per_line(starts_of_runs(~space & (classes > 0)))
+    # A truncated line's words are estimated from its head's.
+    n_words = np.where(full_sizes > sizes, np.round(head_words * full_sizes / np.maximum(sizes, 1)), head_words)
+    has_url = matches(_URL) > 0
+    if "@" in joined:
+        has_url |= matches(_EMAIL) > 0
+    chars = sizes.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        columns = [
+            np.log1p(full_sizes),
+            np.log1p(n_words),
+            np.where(chars > 0, letters / chars, 0.0),
+            np.where(chars > 0, digits / chars, 0.0),
+            np.where(letters > 0, upper / letters, 0.0),
+            np.where(chars > 0, (chars - letters - digits - spaces) / chars, 0.0),
+            [text[-MODEL_TEXT_CHARS:].rstrip().endswith(_TERMINAL) for text in texts],
+            matches(_JOINED_BULLET) > 0,
+            np.where(alpha_words > 0, capitalised / alpha_words, 0.0),
+            has_url,
+            per_line((classes & _IS_SEPARATOR) > 0) / np.maximum(n_words, 1),
+            np.where(alpha_words > 0, letters / alpha_words, 0.0),
+            matches(_JOINED_SENTENCE_END),
+            matches(_JOINED_COPYRIGHT) > 0,
+            np.where(sizes > 0, classes[np.minimum(starts, len(codes) - 1)] & _IS_SPACE, 0) > 0,
+            per_line((classes & _IS_ALPHA) > 0) == 0,
+        ]
+    out[:] = np.column_stack(columns)
+    return out
 
 
 def line_features(
-    lines: Sequence[Line], text_length: int, repetition: Counter | None = None, keys: Sequence[str] | None = None
+    lines: Sequence[Line],
+    text_length: int,
+    repetition: Counter | None = None,
+    keys: Sequence[str] | None = None,
+    stats: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One row of ``LINE_FEATURES`` per line of one document; ``keys`` are its ``line_keys``
-    when the caller has them already."""
+    """One row of ``LINE_FEATURES`` per line of one document; ``keys`` (its ``line_keys``) and
+    ``stats`` (its lines' ``text_stats``) when the caller has them already: ``text_stats`` of
+    many documents' lines at once costs less than one call per document."""
     n = len(lines)
     matrix = np.zeros((n, len(LINE_FEATURES)), dtype=np.float32)
     if not n:
@@ -201,8 +260,9 @@ def line_features(
     # A headline the page repeats (breadcrumb, caption, share box) is a heading only once.
     first_copy, copy_distance = _copies(template)
     log_lengths = np.log1p(lengths.astype(np.float64))
-    matrix[:, :_TEXT_STATS] = [_text_stats(text) for text in texts]
-    matrix[:, _TEXT_STATS:] = np.column_stack(
+    stats = text_stats(texts) if stats is None else stats
+    matrix[:, : len(TEXT_STATS) - 1] = stats[:, :-1]
+    matrix[:, len(TEXT_STATS) - 1 :] = np.column_stack(
         [
             positions / n,
             np.fromiter((line.start for line in lines), dtype=np.float64, count=n) / max(text_length, 1),
@@ -221,7 +281,7 @@ def line_features(
             np.concatenate([log_lengths[1:], [-1.0]]),
             np.where(in_doc > 1, first_copy, -1.0),
             np.minimum(copy_distance, 50.0) / 50,
-            [not any(c.isalpha() for c in text[:MODEL_TEXT_CHARS]) for text in texts],
+            stats[:, -1],
         ]
     )
     return matrix

@@ -31,6 +31,7 @@ from classifier.features import (
     is_residue,
     line_features,
     line_keys,
+    text_stats,
     window_mean,
 )
 from classifier.segment import Line, batches, distinct, normalise
@@ -278,10 +279,11 @@ class RelevanceModel:
             return [LinePrediction(np.zeros(0), np.zeros(0, dtype=int), np.zeros(0)) for _ in documents]
         content_text = ft_content_scores(ft_content, texts)[inverse]
         label_text = ft_label_scores(ft_labels, texts)[inverse]
+        stats = text_stats([line.text for lines, _ in documents for line in lines])
         blocks, offset = [], 0
         for (lines, length), keys in zip(documents, keys_per_doc, strict=True):
             n = len(lines)
-            layout = line_features(lines, length, repetition, keys)
+            layout = line_features(lines, length, repetition, keys, stats[offset : offset + n])
             blocks.append(
                 assemble_features(lines, layout, content_text[offset : offset + n], label_text[offset : offset + n])
             )

@@ -1,3 +1,6 @@
+import math
+import re
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -6,14 +9,17 @@ from classifier import features
 from classifier.config import MODEL_TEXT_CHARS
 from classifier.features import (
     LINE_FEATURES,
+    TEXT_STATS,
     context_features,
     corpus_repetition,
     line_features,
     line_keys,
     repetition_key,
+    text_stats,
     window_mean,
 )
 from classifier.segment import split_lines
+from tests.conftest import SAMPLE
 
 
 def column(name):
@@ -64,10 +70,61 @@ def test_residue_is_short_and_letterless():
     assert not any(is_residue(t) for t in ["Menu", "0 comments", "1234567890123", "é"])
 
 
+def reference_text_stats(full_text: str) -> list[float]:
+    """``text_stats`` of one line as its definition reads, one line at a time."""
+    text = full_text[:MODEL_TEXT_CHARS]
+    n = len(text)
+    stripped = text.strip()
+    n_words = len(stripped.split())
+    if len(full_text) > n:
+        n_words = round(n_words * len(full_text) / max(n, 1))
+    alpha_words = re.findall(r"[^\W\d_]+", stripped)
+    letters = sum(map(len, alpha_words))
+    digits, upper, spaces = len(re.findall(r"\d", text)), sum(map(str.isupper, text)), len(re.findall(r"\s", text))
+    has_url = re.search(r"https?://|www\.|\S+@\S+\.\w{2,}|\.(?:com|org|net|de|uk)\b", text, re.I)
+    return [
+        math.log1p(len(full_text)),
+        math.log1p(n_words),
+        letters / n if n else 0.0,
+        digits / n if n else 0.0,
+        upper / letters if letters else 0.0,
+        (n - letters - digits - spaces) / n if n else 0.0,
+        float(full_text.rstrip().endswith(tuple('.!?:;"”’»)…。！？'))),
+        float(bool(re.match(r"^\s*(?:[•*·‣▪◦●■□>›»\-–—]|\d{1,3}[.)])\s", text))),
+        sum(w[0].isupper() for w in alpha_words) / len(alpha_words) if alpha_words else 0.0,
+        float(bool(has_url)),
+        len(re.findall(r"[|•»·/›>]", text)) / max(n_words, 1),
+        letters / len(alpha_words) if alpha_words else 0.0,
+        float(len(re.findall(r"[.!?。！？][\"”’)]?\s+\S", stripped))),
+        float("©" in text or "(c)" in text.lower()),
+        float(text[:1].isspace()),
+        float(not any(c.isalpha() for c in text)),
+    ]
+
+
+def assert_stats_as_defined(texts):
+    expected = np.array([reference_text_stats(t) for t in texts]).reshape(len(texts), len(TEXT_STATS))
+    assert np.allclose(text_stats(texts), expected, atol=1e-6, rtol=1e-6)
+
+
+LINE_ALPHABET = st.one_of(
+    st.sampled_from(list(" \t\r\x0c\xa0\u2003.!?:;\"”’»)|•/›>*-–1234567890(cC)©@wW:/omé")),
+    st.characters(blacklist_categories=("Cs",)),
+)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(max_codepoint=127)))
-def test_ascii_fast_path_counts_as_the_unicode_path(text):
-    assert features._char_counts(text) == features._unicode_char_counts(text)
+@given(st.lists(st.text(alphabet=LINE_ALPHABET, min_size=1, max_size=60), max_size=8))
+def test_text_stats_of_all_lines_at_once_are_each_line_s_as_defined(texts):
+    assert_stats_as_defined(texts)
+
+
+def test_text_stats_match_their_definition_on_real_lines_and_edge_cases():
+    texts = [path.read_text(encoding="utf-8") for path in sorted(SAMPLE.glob("*.txt"))]
+    lines = [line.text for text in texts for line in split_lines(text)]
+    assert len(lines) > 100
+    edge = ["x", " \u2003 indented", "• bullet •", "ends with a bullet •", "a\nb. C", "İstanbul (C) 2024", "½ ²"]
+    assert_stats_as_defined(lines + edge + ["A very long line. " * 200])
 
 
 def test_a_huge_line_is_read_by_its_beginning_and_measured_whole():
@@ -113,11 +170,11 @@ def test_url_feature_finds_what_the_backtracking_pattern_finds(text):
     import re
 
     slow = re.compile(r"https?://|www\.|\S+@\S+\.\w{2,}|\.(?:com|org|net|de|uk)\b", re.I)
-    has_url = features._text_stats(text or "x")[LINE_FEATURES.index("has_url")]
+    has_url = text_stats([text or "x"])[0, column("has_url")]
     assert has_url == float(bool(slow.search(text or "x")))
 
 
 def test_urls_and_addresses_count_as_links():
     for text in ["see https://example.org/a", "mail news@example.com today", "www.site.example", "Visit cnn.com"]:
-        assert features._text_stats(text)[column("has_url")] == 1.0
-    assert features._text_stats("An @ sign alone. And a sentence.")[column("has_url")] == 0.0
+        assert text_stats([text])[0, column("has_url")] == 1.0
+    assert text_stats(["An @ sign alone. And a sentence."])[0, column("has_url")] == 0.0
