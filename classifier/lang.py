@@ -110,14 +110,23 @@ class FastTextLID:
         return fasttext.load_model(str(self.path))
 
     def predict(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
-        """Top languages per text; texts must be single lines (fastText rejects ``\\n``)."""
+        """Top languages per text; none for a text of fewer than ``MIN_LETTERS_FOR_LANG``
+        letters, which fastText is not asked about (its language is ``und`` whatever the
+        guess)."""
         if not texts:
             return []
         lid_texts, inverse = distinct([_lid_text(t) for t in texts])
-        labels, scores = self.model.predict(lid_texts, k=TOP_K)
+        enough = [letter_count(text) >= MIN_LETTERS_FOR_LANG for text in lid_texts]
+        asked = [text for text, ask in zip(lid_texts, enough, strict=True) if ask]
+        labels, scores = self.model.predict(asked, k=TOP_K) if asked else ((), ())
+        answers = iter(zip(labels, scores, strict=True))
         out = []
-        for text, ls, ss in zip(lid_texts, labels, scores, strict=True):
-            top = [(label.removeprefix("__label__"), float(score)) for label, score in zip(ls, ss, strict=True)]
+        for text, ask in zip(lid_texts, enough, strict=True):
+            if not ask:
+                out.append([])
+                continue
+            ls, ss = next(answers)
+            top = list(zip([label.removeprefix("__label__") for label in ls], ss.tolist(), strict=True))
             if top and top[0][0] in NON_LATIN_SCRIPT and is_latin_script(text):
                 # Not this language: what is left is unsure, and the context decides.
                 top = [(lang, score) for lang, score in top if lang not in NON_LATIN_SCRIPT] or [(UND, 0.0)]
@@ -217,7 +226,7 @@ def identify(
     tops = lid.predict(texts) if tops is None else tops
     first_pass: list[LangGuess | None] = []
     for text, top, count in zip(texts, tops, letters, strict=True):
-        guess = _resolve_long(top, text, fallback, count) if count >= SHORT_UNIT_LETTERS else None
+        guess = _resolve_long(top, text, fallback, count) if count >= SHORT_UNIT_LETTERS and top else None
         # A unit both detectors are unsure of ("Vatican condemns immoral Potter": fastText
         # says Russian at 0.33) is decided like a short one, with its context as the prior.
         first_pass.append(guess if guess is not None and guess.score >= FASTTEXT_CONFIDENT else None)
@@ -227,7 +236,7 @@ def identify(
         guess = first_pass[i]
         if guess is not None:
             result.append(guess)
-        elif count < MIN_LETTERS_FOR_LANG:
+        elif count < MIN_LETTERS_FOR_LANG or not top:
             result.append(LangGuess(UND, 0.0))
         else:
             result.append(_resolve_short(top, _local_language(first_pass, letters, i, doc_lang), doc_lang, count))

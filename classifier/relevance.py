@@ -107,11 +107,15 @@ def ft_label_scores(model, texts: Sequence[str]) -> np.ndarray:
     labels, probs = model.predict(list(texts), k=len(LABELS))
     index = {FASTTEXT_PREFIX + label.value: j for j, label in enumerate(LABELS)}
     out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
-    for i, (ls, ps) in enumerate(zip(labels, probs, strict=True)):
-        for label, prob in zip(ls, ps, strict=True):
-            j = index.get(label)
-            if j is not None:
-                out[i, j] = prob
+    if not len(texts):
+        return out
+    # Each line's labels come in its own order (most likely first); scattered into columns at
+    # once. A model trained without some label (a tiny one) gives fewer than 13.
+    counts = np.fromiter(map(len, labels), dtype=np.int64, count=len(texts))
+    columns = np.fromiter((index.get(label, -1) for ls in labels for label in ls), dtype=np.int64)
+    rows = np.repeat(np.arange(len(texts)), counts)
+    known = columns >= 0
+    out[rows[known], columns[known]] = np.concatenate(probs)[known]
     return out
 
 

@@ -18,7 +18,6 @@ from classifier.types import Document, Unit
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +52,10 @@ def split_lines(text: str) -> list[Line]:
 
 def normalise(text: str) -> str:
     """Text as the models see it: NFKC, no zero-width characters, one line, single spaces."""
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    return _SPACES.sub(" ", text).strip()
+    if not text.isascii():  # NFKC and the invisible characters change no ASCII text
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    # str.split's white space is every kind of space (NBSP, em space, ideographic space...).
+    return " ".join(text.split())
 
 
 def distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:

@@ -3,6 +3,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from classifier.config import UND
 from classifier.lang import FastTextLID, LangdetectLID, document_language, identify, letter_count
 from classifier.types import LangGuess
 
@@ -89,3 +90,14 @@ def test_repeated_lines_get_the_same_guess_as_alone():
     assert tops[0] == tops[2] == LID.predict(["Menu"])[0]
     assert tops[1] == LID.predict([texts[1]])[0]
     assert identify(texts, LID, tops=tops) == identify(texts, LID)
+
+
+def test_lines_with_too_few_letters_are_not_asked_about_and_come_out_und():
+    texts = ["12:30", "--", "The government announced a new budget for schools today.", "» 3 «"]
+    tops = LID.predict(texts)
+    assert tops[0] == tops[1] == tops[3] == [] and tops[2][0][0] == "en"
+    guesses, doc_lang = identify(texts, LID)
+    assert [g.lang for g in guesses] == [UND, UND, "en", UND] and doc_lang == "en"
+    # Letters only after the part fastText reads: no guess, and no crash.
+    late = "." * 1200 + " and then some words"
+    assert LID.predict([late]) == [[]] and identify([late], LID)[0][0].lang == UND

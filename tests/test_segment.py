@@ -1,4 +1,7 @@
-from hypothesis import given
+import re
+import unicodedata
+
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.segment import join_units, normalise, split_lines
@@ -32,6 +35,18 @@ def test_join_units_merges_same_key_within_a_block_only():
 
 def test_normalise_is_for_models_only():
     assert normalise("a\u00a0b\u200b c\r\n d") == "a b c d"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.one_of(st.sampled_from(" \t\r\n\x0b\x1c\xa0\u2003\u200b\u202f\u3000ﬁ①Ａa"), st.characters()))
+)
+def test_normalise_squeezes_every_kind_of_space(text):
+    spaces = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+    nfkc = unicodedata.normalize("NFKC", text).translate(
+        dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+    )
+    assert normalise(text) == spaces.sub(" ", nfkc).strip()
 
 
 @given(st.text(alphabet=st.sampled_from(list("ab é\n\r\t\u00a0\u200b_|0")), max_size=200))
