@@ -131,7 +131,7 @@ class FastTextLID:
                 # Not this language: what is left is unsure, and the context decides.
                 top = [(lang, score) for lang, score in top if lang not in NON_LATIN_SCRIPT] or [(UND, 0.0)]
             out.append(top)
-        return [out[i] for i in inverse]
+        return [out[i] for i in inverse.tolist()]
 
 
 # langdetect's default of 7 random trials per text costs ~10 ms a call; 3 trials halve that
