@@ -260,6 +260,10 @@ class BenchmarkReport:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
+def _rewritten(text: str, line_breaks: str | None) -> str:
+    return text if line_breaks is None else line_breaks.join(line.text for line in split_lines(text))
+
+
 def evaluate_benchmark(
     data_dir: Path,
     labeller: Labeller,
@@ -267,20 +271,23 @@ def evaluate_benchmark(
     datasets: Sequence[str] = DATASETS,
     progress: Callable[[int], None] = lambda n: None,
     predictor: Callable[[list[Document]], list[list[bool]]] | None = None,
+    line_breaks: str | None = None,
 ) -> BenchmarkReport:
     """Body-vs-noise on the benchmark pages of ``split``, by line and by character.
 
     Every line of a paragraph labelled body or noise counts (ambiguous and unlabelled
     paragraphs are left out). A line is predicted body when its unit's role is content.
     ``predictor`` replaces the labeller (for baselines): it returns, per document, one
-    keep flag per non-blank line.
+    keep flag per non-blank line. ``line_breaks`` (``"\\n"`` or ``"\\n\\n"``) rewrites each
+    page with its non-blank lines joined by it, as corpora written otherwise look; the same
+    lines are scored.
     """
     truth, predicted, sizes, names = [], [], [], []
     pages = list(read_benchmark(data_dir, datasets=tuple(datasets), splits=(split,)))
     chunk = labeller.settings.chunk_docs if labeller else 200
     for begin in range(0, len(pages), chunk):
         batch = pages[begin : begin + chunk]
-        documents = [Document(id=p.key, text=p.text) for p in batch]
+        documents = [Document(id=p.key, text=_rewritten(p.text, line_breaks)) for p in batch]
         if predictor is not None:
             flags_per_doc = predictor(documents)
         else:
@@ -289,8 +296,8 @@ def evaluate_benchmark(
                 lines = split_lines(doc.text)
                 covering = _predicted_at(units, [line.start for line in lines])
                 flags_per_doc.append([u is not None and u.verdict.role is Role.CONTENT for u in covering])
-        for page, doc, flags in zip(batch, documents, flags_per_doc, strict=True):
-            lines = split_lines(doc.text)
+        for page, flags in zip(batch, flags_per_doc, strict=True):
+            lines = split_lines(page.text)
             j = 0
             for line, flag in zip(lines, flags, strict=True):
                 while j < len(page.paragraphs) and page.paragraphs[j].end <= line.start:

@@ -86,3 +86,16 @@ def test_benchmark_scoring_on_a_tiny_benchmark(tmp_path):
     report = evaluate_benchmark(tmp_path, None, split=split, datasets=("l3s-gn1",), predictor=keep_long)
     assert report.pages == 1 and report.lines == 2  # the ambiguous paragraph is left out
     assert report.overall_by_line["f1"] == 1.0
+    # Rewritten with other line breaks, the same lines are scored; the predictor sees the new text.
+    seen = []
+
+    def keep_long_and_look(documents):
+        seen.extend(d.text for d in documents)
+        return keep_long(documents)
+
+    for breaks in ("\n", "\n\n"):
+        rewritten = evaluate_benchmark(
+            tmp_path, None, split=split, datasets=("l3s-gn1",), predictor=keep_long_and_look, line_breaks=breaks
+        )
+        assert rewritten.lines == 2 and rewritten.overall_by_line["f1"] == 1.0
+    assert seen == ["Home\nA body paragraph that is long enough.\nShare", text]
