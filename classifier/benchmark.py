@@ -44,7 +44,8 @@ class BenchmarkPage:
         return f"{self.dataset}/{self.doc_id}"
 
 
-def _unit_interval(key: str) -> float:
+def unit_interval(key: str) -> float:
+    """A number in [0, 1) fixed by ``key``: splits and shares of pages that never move."""
     digest = hashlib.sha1(key.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
@@ -55,7 +56,7 @@ def page_split(dataset: str, doc_id: str, declared: str | None = None) -> str:
     Dragnet's own test list is kept as test; every other page is assigned by a hash of
     its key, so a page never moves between splits when data is added.
     """
-    fraction = _unit_interval(f"{dataset}/{doc_id}")
+    fraction = unit_interval(f"{dataset}/{doc_id}")
     if dataset == "dragnet" and declared in ("train", "test"):
         if declared == "test":
             return "test"

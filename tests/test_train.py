@@ -9,7 +9,7 @@ from classifier.relevance import (
     feature_names,
     stack_names,
 )
-from classifier.train import fit_model
+from classifier.train import fit_model, without_blank_lines
 
 from .conftest import SEED_HELD_OUT, seed_pages, tiny_settings
 
@@ -23,7 +23,7 @@ def test_model_folder_has_every_file_and_a_card(tiny_model):
     assert meta["lines"]["train_hand_labels"] > 100
     assert meta["text_format"] == TEXT_FORMAT
     card = (tiny_model / "README.md").read_text(encoding="utf-8")
-    assert "Held-out" not in card
+    assert "Held-out" not in card and "written a second time" not in card  # the tiny model has no copies
     model = RelevanceModel(tiny_model)
     # Each text model reads the character n-grams its settings name, and the card says so.
     for text_model, name in zip(model._fasttext, ("content", "labels"), strict=True):
@@ -37,12 +37,15 @@ def test_model_folder_has_every_file_and_a_card(tiny_model):
 
 def test_training_is_reproducible(tmp_path):
     pages = seed_pages(exclude=(SEED_HELD_OUT,))
-    first = tiny_settings(tmp_path / "a")
-    second = tiny_settings(tmp_path / "b")
+    # With the pages' copies written without blank lines, as the shipped model is trained.
+    first = tiny_settings(tmp_path / "a", single_break_share=1.0)
+    second = tiny_settings(tmp_path / "b", single_break_share=1.0)
     fit_model(pages, [], first)
     fit_model(pages, [], second)
     for name in ("content.gbm.txt.gz", "labels.gbm.txt.gz", "content.ftz", "labels.ftz") + STACK_FILES:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert json.loads((tmp_path / "a" / "meta.json").read_text(encoding="utf-8"))["single_break_share"] == 1.0
+    assert "100% of the training pages written a second time" in (tmp_path / "a" / "README.md").read_text("utf-8")
 
 
 def test_tiny_model_learns_the_seed_pages(tiny_model):
@@ -62,3 +65,12 @@ def test_tiny_model_learns_the_seed_pages(tiny_model):
     assert report.units == len(rows) == 42
     assert report.keep_by_line["f1"] >= 0.9  # keeping everything would score 0.57
     assert report.language["recall_es"] == 1.0
+
+
+def test_a_page_copied_without_blank_lines_keeps_its_lines_and_targets():
+    page = seed_pages()[0]
+    copy = without_blank_lines(page)
+    assert [line.text for line in copy.lines] == [line.text for line in page.lines]
+    assert len({line.paragraph for line in page.lines}) > 1 and {line.paragraph for line in copy.lines} == {0}
+    assert "\n\n" not in copy.text and copy.key == page.key
+    assert copy.content is page.content and copy.label is page.label and copy.weight is page.weight
