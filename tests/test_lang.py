@@ -55,6 +55,26 @@ def test_fasttext_gets_no_newlines():
     assert top[0][0] == "en"
 
 
+def test_only_all_capitals_and_title_case_lines_are_lowered():
+    from classifier.lang import _lid_text
+
+    assert _lid_text("Leave a Comment") == "Leave a comment"
+    assert _lid_text("WHAT IS INCOME?") == "what is income?"
+    german = "Die Bundesregierung hat am Mittwoch neue Regeln für Mieter beschlossen."
+    assert _lid_text(german) == german  # sentence case: German nouns keep their capitals
+    assert _lid_text("Flecha") == "Flecha"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_the_language_model_reads_the_same_letters(text):
+    from classifier.lang import _lid_text
+
+    read = _lid_text(text)
+    assert "\n" not in read
+    assert read.lower() == text.replace("\n", " ").lower()
+
+
 def test_capitals_are_read_in_lower_case():
     # As written, lid.176 calls the first Kyrgyz and the second French.
     raw = LID.model.predict(["THE SILLIEST IDEA OF ALL: PROGRESSIVE TAXES", "Leave a Comment"], k=1)[0]
