@@ -490,10 +490,12 @@ def fit_model(
         with open(out / name, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
             handle.write(booster.model_to_string().encode("utf-8"))
     pages_by = dict(Counter(f"{p.dataset}/{p.split}" for p in train_pages + dev_pages))
+    # The pages' own lines, without their copies written with single line breaks.
+    own = slice(0, sum(len(p.lines) for p in train_pages))
     lines_by = {
-        "train_content_targets": int(has_content.sum()),
-        "train_label_targets": int(has_label.sum()),
-        "train_hand_labels": int((label_w >= 1).sum()),
+        "train_content_targets": int(has_content[own].sum()),
+        "train_label_targets": int(has_label[own].sum()),
+        "train_hand_labels": int((label_w[own] >= 1).sum()),
     }
     meta = {
         "features": names,

@@ -44,7 +44,11 @@ def test_training_is_reproducible(tmp_path):
     fit_model(pages, [], second)
     for name in ("content.gbm.txt.gz", "labels.gbm.txt.gz", "content.ftz", "labels.ftz") + STACK_FILES:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-    assert json.loads((tmp_path / "a" / "meta.json").read_text(encoding="utf-8"))["single_break_share"] == 1.0
+    meta = json.loads((tmp_path / "a" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["single_break_share"] == 1.0
+    # The card counts the pages' own lines, not their copies as well.
+    assert meta["lines"]["train_content_targets"] == sum(int((p.content >= 0).sum()) for p in pages)
+    assert meta["lines"]["train_hand_labels"] == sum(int((p.weight >= 1).sum()) for p in pages)
     assert "100% of the training pages written a second time" in (tmp_path / "a" / "README.md").read_text("utf-8")
 
 
