@@ -19,14 +19,10 @@ from classifier.segment import Line
 LONG_LINE_CHARS = 150  # a line this long is almost never menu residue
 WINDOW = 5
 _TERMINAL = tuple('.!?:;"”’»)…。！？')
-_BULLET = re.compile(r"^\s*(?:[•*·‣▪◦●■□>›»\-–—]|\d{1,3}[.)])\s")
 _URL = re.compile(r"https?://|www\.|\.(?:com|org|net|de|uk)\b", re.I)
 # An e-mail address; "\S+@" written as "\S@" finds the same lines without backtracking over
 # every word of the line.
 _EMAIL = re.compile(r"\S@\S+\.\w{2,}")
-_SEPARATORS = re.compile(r"[|•»·/›>]")
-_SENTENCE_END = re.compile(r"[.!?。！？][\"”’)]?\s+\S")
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _DIGIT = re.compile(r"\d")
 _SPACE = re.compile(r"\s")
 _DIGITS = re.compile(r"\d+")
@@ -137,8 +133,8 @@ def _classes_of(codes: np.ndarray) -> np.ndarray:
     return _CLASSES[codes]
 
 
-# The patterns of the line-by-line definitions, run once over all lines joined by "\n": none
-# may match across a line break, so their white space is any but "\n".
+# Patterns run once over all lines joined by "\n": none may match across a line break, so
+# their white space is any but "\n" (the line-by-line definitions are in the tests).
 _JOINED_BULLET = re.compile(r"^[^\S\n]*(?:[•*·‣▪◦●■□>›»\-–—]|\d{1,3}[.)])[^\S\n]", re.M)
 _JOINED_SENTENCE_END = re.compile(r"[.!?。！？][\"”’)]?[^\S\n]+\S")
 _JOINED_COPYRIGHT = re.compile(r"©|\([cC]\)")
