@@ -114,12 +114,26 @@ BATCH_7_CUES = re.compile(
     r"function\(|var [a-z_]+ ?=|</?[a-z]+>|\{[^}]*:[^}]*;",
     re.IGNORECASE,
 )
-CUES = {4: RARE_LABEL_CUES, 5: RARE_LABEL_CUES, 6: BATCH_6_CUES, 7: BATCH_7_CUES}
+# Batch 8 aims at reader comment threads (user_comment scored 0.14 on dev and test) and again
+# at captions, author bios and paywalls.
+BATCH_8 = {
+    "test": {"l3s-gn1": 1, "dragnet": 2, "cleaneval": 1, "cleanportaleval": 1, "trafilatura-eval": 1},
+    "dev": {"l3s-gn1": 1, "dragnet": 1, "cleaneval": 1, "trafilatura-eval": 1},
+    "train": {"l3s-gn1": 5, "dragnet": 8, "cleaneval": 5, "cleanportaleval": 3, "trafilatura-eval": 7},
+}
+BATCH_8_ANNOTATORS, BATCH_8_SECOND = ("U1", "U2", "U3", "U4", "U5", "U6"), ("U7", "U8")
+BATCH_8_CUES = re.compile(
+    BATCH_7_CUES.pattern + r"| says:| wrote:|\breply\b|\b\d+ (?:minutes?|hours?|days?|weeks?) ago|"
+    r"comments? \(\d|\bresponses? to\b|antworten|kommentare? \(\d|comentarios? \(\d",
+    re.IGNORECASE,
+)
+CUES = {4: RARE_LABEL_CUES, 5: RARE_LABEL_CUES, 6: BATCH_6_CUES, 7: BATCH_7_CUES, 8: BATCH_8_CUES}
 # Batches planned per split: the plan, the annotators, the second annotators.
 SPLIT_BATCHES = {
     5: (BATCH_5, BATCH_5_ANNOTATORS, BATCH_5_SECOND),
     6: (BATCH_6, BATCH_6_ANNOTATORS, BATCH_6_SECOND),
     7: (BATCH_7, BATCH_7_ANNOTATORS, BATCH_7_SECOND),
+    8: (BATCH_8, BATCH_8_ANNOTATORS, BATCH_8_SECOND),
 }
 
 
