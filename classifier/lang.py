@@ -70,6 +70,10 @@ def letter_count(text: str) -> int:
     return len(text) - len(_LETTER.sub("", text))
 
 
+# lid.176 reads this much of a line: its time grows with the text, its answer does not. On
+# the train and dev gold lines, 1000, 300 or 200 characters give the same language accuracy
+# (0.9092 / 0.9022) and 26.5, 22.6, 21.2 us a line.
+LID_TEXT_CHARS = 300
 # A line reads as title case when this share of its words (two or more) start with a capital.
 TITLE_CASE_SHARE = 0.6
 TITLE_CASE_MAX_CHARS = 160
@@ -86,7 +90,7 @@ def _lid_text(text: str) -> str:
     on train); title-case lines of up to 160 characters only, a share of 0.6: 0.9092 / 0.9022
     (0.75: 0.9093 / 0.9011).
     """
-    text = text[:MODEL_TEXT_CHARS].replace("\n", " ")
+    text = text[:LID_TEXT_CHARS].replace("\n", " ")
     if text.isupper():
         return text.lower()
     if len(text) > TITLE_CASE_MAX_CHARS:  # prose, and splitting it into words costs
