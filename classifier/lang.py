@@ -110,15 +110,15 @@ NON_LATIN_SCRIPT = frozenset(
     "krc kv ky lez lo lrc mai mhr mk ml mn mr mrj my myv mzn ne new or os pa pnb ps ru rue sa sah sd si sr "
     "ta te tg th tt tyv ug uk ur wuu xal xmf yi yue zh".split()
 )
-_LATIN_LETTER_LIMIT = 0x250  # Basic Latin to Latin Extended-B
+# A letter outside Basic Latin to Latin Extended-B (U+0000-U+024F).
+_NON_LATIN_LETTER = re.compile(r"[^\W\d_\u0000-\u024F]")
 
 
 def is_latin_script(text: str) -> bool:
     """True when every letter of ``text`` is a Latin one (and it has letters)."""
     if text.isascii():
         return any(c.isalpha() for c in text)
-    letters = [c for c in text if c.isalpha()]
-    return bool(letters) and all(ord(c) < _LATIN_LETTER_LIMIT for c in letters)
+    return _LETTER.search(text) is not None and _NON_LATIN_LETTER.search(text) is None
 
 
 class FastTextLID:

@@ -108,6 +108,8 @@ def test_a_latin_line_is_never_given_a_language_of_another_script():
     # Cyrillic and Greek lines keep their languages.
     assert LID.predict(["Привет, как у тебя сегодня дела?"])[0][0][0] == "ru"
     assert is_latin_script("Ça va très bien") and not is_latin_script("Καλημέρα") and not is_latin_script("123")
+    # One letter of another script is enough; Latin Extended letters are Latin.
+    assert not is_latin_script("Straße Привет") and is_latin_script("Straße – Ǆemal, 1999")
 
 
 def test_repeated_lines_get_the_same_guess_as_alone():
