@@ -79,7 +79,7 @@ COLUMN_DOCS = {
     "lang": ("string", "ISO 639 code of the unit's language, or `und`"),
     "lang_score": ("float64", "confidence of `lang`"),
     "doc_lang": ("string", "main language of the document"),
-    "lang_mismatch": ("bool", "`lang` is neither `und` nor `doc_lang`"),
+    "lang_mismatch": ("bool", "`lang` and `doc_lang` are both known (not `und`) and differ"),
     "label": ("string", "one of the 13 labels (docs/labels.md)"),
     "role": ("string", "content, peripheral or boilerplate"),
     "label_score": ("float64", "confidence of `label`"),
@@ -521,8 +521,10 @@ def _filter_units(
     if lang is not None or not drop_und:
         # A unit of unknown language ("und", e.g. "37" or "|") takes its document's language.
         effective = frame["lang"].where(frame["lang"] != UND, frame["doc_lang"])
-        target = frame["doc_lang"] if lang is None else lang
-        reasons.append(("lang", effective == target))
+        if lang is None:  # each document's own language; one that cannot be told filters nothing
+            reasons.append(("lang", (effective == frame["doc_lang"]) | (frame["doc_lang"] == UND)))
+        else:
+            reasons.append(("lang", effective == lang))
     else:
         reasons.append(("lang", everything))
     reasons.append(("und", frame["lang"] != UND if drop_und else everything))

@@ -257,6 +257,13 @@ def identify(
         # says Russian at 0.33) is decided like a short one, with its context as the prior.
         first_pass.append(guess if guess is not None and guess.score >= FASTTEXT_CONFIDENT else None)
     doc_lang = document_language([g or LangGuess(UND, 0.0) for g in first_pass], letters)
+    if doc_lang == UND:
+        # No long unit (a headline, a short note): the document is in the language fastText
+        # is sure of in its short units ("Stocks fell sharply today." is English at 0.99).
+        doc_lang = document_language(
+            [LangGuess(*top[0]) if top and top[0][1] >= FASTTEXT_CONFIDENT else LangGuess(UND, 0.0) for top in tops],
+            letters,
+        )
     result: list[LangGuess] = []
     for i, (top, count) in enumerate(zip(tops, letters, strict=True)):
         guess = first_pass[i]

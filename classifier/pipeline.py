@@ -37,6 +37,12 @@ class Settings:
     model_threads: int = 0
 
 
+def in_target_language(lang: str, target: str) -> bool:
+    """A unit passes the language filter in its target language or when either language is
+    unknown (``und``: "37", "|"; a document whose language cannot be told filters nothing)."""
+    return UND in (lang, target) or lang == target
+
+
 class Labeller:
     """Holds the loaded models; label as many chunks as you like with one instance."""
 
@@ -87,7 +93,7 @@ class Labeller:
             line = first[k]
             lang = LangGuess(guesses[line].lang, float(lang_means[k]))
             verdict = Verdict(LABELS[int(prediction.label_index[line])], float(scores[k]), float(contents[k]))
-            keep = verdict.role in self._roles and lang.lang in (target, UND)
+            keep = verdict.role in self._roles and in_target_language(lang.lang, target)
             labelled.append(LabelledUnit(unit, lang, doc_lang, verdict, keep, doc.source))
         return labelled
 

@@ -114,7 +114,8 @@ class LabelledUnit:
 
     @property
     def lang_mismatch(self) -> bool:
-        return self.lang.lang not in ("und", self.doc_lang)
+        """The unit's and its document's languages are both known and differ."""
+        return "und" not in (self.lang.lang, self.doc_lang) and self.lang.lang != self.doc_lang
 
     def to_record(self) -> dict:
         return {

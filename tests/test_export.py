@@ -30,6 +30,7 @@ from classifier.export import (
     split_of,
     validate_ratios,
 )
+from classifier.pipeline import in_target_language
 from classifier.types import RECORD_COLUMNS, Label
 
 # --- builders ----------------------------------------------------------------------------
@@ -58,11 +59,11 @@ def _unit(
         "lang": lang,
         "lang_score": 0.9,
         "doc_lang": doc_lang,
-        "lang_mismatch": lang not in ("und", doc_lang),
+        "lang_mismatch": "und" not in (lang, doc_lang) and lang != doc_lang,
         "label": label,
         "role": role,
         "label_score": 0.75,
-        "keep": (role == "content" and lang in ("und", doc_lang)) if keep is None else keep,
+        "keep": (role == "content" and in_target_language(lang, doc_lang)) if keep is None else keep,
         "source": source,
     }
     record.update(extra)
@@ -385,6 +386,15 @@ def test_lang_default_keeps_units_in_their_documents_language_and_und(tmp_path):
         _unit("es-doc", 0, "Un artículo en español.", lang="es", doc_lang="es"),
     )
     assert _kept_labels(tmp_path, frame, profile="all") == ["An English sentence.", "2025", "Un artículo en español."]
+
+
+def test_a_document_whose_language_cannot_be_told_keeps_every_language(tmp_path):
+    frame = _frame(
+        _unit("und-doc", 0, "Oslo", lang="no", doc_lang="und"),
+        _unit("und-doc", 1, "Bergen", lang="und", doc_lang="und"),
+        _unit("en-doc", 0, "Una cita en español.", lang="es"),
+    )
+    assert _kept_labels(tmp_path, frame, profile="all") == ["Oslo", "Bergen"]
 
 
 def test_lang_target_keeps_that_language_only(tmp_path):

@@ -35,6 +35,16 @@ def test_short_unit_takes_the_language_around_it():
     assert guesses[6].lang == "en"  # a short English menu word on an English page
 
 
+def test_a_document_of_short_units_takes_the_language_fasttext_is_sure_of():
+    # No unit has the 25 letters of a long one; before, the document's language was "und"
+    # and every unit of it counted as foreign.
+    guesses, doc_lang = identify(["Markets fall", "Stocks fell sharply today.", "Oil rose."], LID)
+    assert doc_lang == "en" and [g.lang for g in guesses] == ["en", "en", "en"]
+    guesses, doc_lang = identify(["Cae la bolsa", "Las acciones bajaron hoy.", "Sube el crudo."], LID)
+    assert doc_lang == "es" and [g.lang for g in guesses] == ["es", "es", "es"]
+    assert identify(["37", "|"], LID)[1] == UND
+
+
 def test_document_language_counts_letters_of_long_units():
     guesses = [LangGuess("en", 0.9), LangGuess("es", 0.9), LangGuess("es", 0.9)]
     assert document_language(guesses, [400, 45, 45]) == "en"

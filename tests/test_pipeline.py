@@ -4,8 +4,16 @@ import shutil
 import pytest
 
 from classifier.errors import ModelError
-from classifier.pipeline import CHUNKS_AHEAD_PER_JOB, Labeller, Settings, label_corpus, label_dataframe, label_text
-from classifier.types import Document, Profile, Role
+from classifier.pipeline import (
+    CHUNKS_AHEAD_PER_JOB,
+    Labeller,
+    Settings,
+    in_target_language,
+    label_corpus,
+    label_dataframe,
+    label_text,
+)
+from classifier.types import Document, Label, LabelledUnit, LangGuess, Profile, Role, Unit, Verdict
 
 from .conftest import SAMPLE, SEED_HELD_OUT
 
@@ -28,15 +36,35 @@ def test_keep_follows_profile_and_language(tiny_model):
     strict = label_text(text, Settings(model_dir=tiny_model))
     lenient = label_text(text, Settings(model_dir=tiny_model, profile=Profile.LENIENT))
     for s, loose in zip(strict, lenient, strict=True):
-        assert s.keep == (s.verdict.role is Role.CONTENT and s.lang.lang in (s.doc_lang, "und"))
+        assert s.keep == (s.verdict.role is Role.CONTENT and in_target_language(s.lang.lang, s.doc_lang))
         assert loose.keep == (
-            loose.verdict.role in (Role.CONTENT, Role.PERIPHERAL) and loose.lang.lang in (loose.doc_lang, "und")
+            loose.verdict.role in (Role.CONTENT, Role.PERIPHERAL)
+            and in_target_language(loose.lang.lang, loose.doc_lang)
         )
     assert strict[0].doc_lang == "en"
     spanish = [u for u in strict if u.lang.lang == "es"]
     assert spanish and all(u.lang_mismatch and not u.keep for u in spanish)
     only_spanish = label_text(text, Settings(model_dir=tiny_model, target_lang="es"))
     assert not any(u.keep and u.lang.lang == "en" for u in only_spanish)
+
+
+def test_a_language_that_cannot_be_told_filters_nothing():
+    assert in_target_language("en", "en") and in_target_language("und", "en") and in_target_language("es", "und")
+    assert not in_target_language("es", "en")
+    unit = Unit("d", 0, 0, 0, 4, "Oslo")
+    verdict = Verdict(Label.BODY, 0.9, 0.9)
+
+    def mismatch(lang: str, doc_lang: str) -> bool:
+        return LabelledUnit(unit, LangGuess(lang, 0.9), doc_lang, verdict, True).lang_mismatch
+
+    assert mismatch("es", "en") and not mismatch("en", "en") and not mismatch("und", "en")
+    assert not mismatch("en", "und")
+
+
+def test_a_short_document_is_in_its_own_language(tiny_model):
+    units = label_text("Markets fall\n\nStocks fell sharply today.\n\nOil rose.", Settings(model_dir=tiny_model))
+    assert [(u.lang.lang, u.doc_lang, u.lang_mismatch) for u in units] == [("en", "en", False)] * 3
+    assert all(u.keep == (u.verdict.role is Role.CONTENT) for u in units)
 
 
 def test_corpus_streams_documents_in_order_and_dataframe_has_the_columns(tiny_model):
