@@ -108,6 +108,12 @@ class TrainSettings:
     # pages as written / with single line breaks: none 0.882 / 0.764, half 0.878 / 0.871,
     # all 0.872 / 0.866.
     single_break_share: float = 0.5
+    # ... and this many short excerpts of every training page (one to three of its paragraphs,
+    # chosen by a hash) as documents of their own: a corpus of single paragraphs or snippets
+    # looks like no whole page. Given the dev pages' body paragraphs one to a document, a model
+    # without excerpts kept 79% of their characters, with one excerpt a page 90%, with two 91%;
+    # dev benchmark line F1 0.879 / 0.882 / 0.889, gold label accuracy 0.802 / 0.799 / 0.786.
+    excerpts_per_page: int = 1
 
 
 @dataclass(frozen=True)
@@ -119,8 +125,12 @@ class TrainResult:
     threshold: float = 0.5
 
 
+EXCERPT_MARK = "#excerpt"  # an excerpt's key: its page's key, this mark and its number
+
+
 def _fold(key: str) -> int:
-    return hashlib.sha1(key.encode()).digest()[0] % 2
+    """The page's half of the training pages; an excerpt ("<page key>#excerpt<k>") is in its page's."""
+    return hashlib.sha1(key.partition(EXCERPT_MARK)[0].encode()).digest()[0] % 2
 
 
 def _gold_lines(path: Path | None) -> dict[str, dict[int, tuple[str, str]]]:
@@ -258,6 +268,36 @@ def without_blank_lines(page: TrainingPage) -> TrainingPage:
     targets, in one block."""
     text = "\n".join(line.text for line in page.lines)
     return replace(page, text=text, lines=split_lines(text))
+
+
+def excerpts(page: TrainingPage, count: int) -> list[TrainingPage]:
+    """``count`` runs of one to three consecutive paragraphs of the page, each as a page of
+    its own with the same lines and targets."""
+    blocks = sorted({line.paragraph for line in page.lines})
+    out = []
+    for k in range(min(count, len(blocks))):
+        draw = unit_interval(f"excerpt{k}/{page.key}")
+        first = int(draw * len(blocks))
+        size = 1 + int(unit_interval(f"excerpt-size{k}/{page.key}") * 3)
+        chosen = set(blocks[first : first + size])
+        rows = np.flatnonzero([line.paragraph in chosen for line in page.lines])
+        start, end = page.lines[rows[0]].start, page.lines[rows[-1]].end
+        text = page.text[start:end]
+        lines = split_lines(text)
+        if len(lines) != len(rows):  # a line break inside a line cannot happen; skip if it does
+            continue
+        out.append(
+            replace(
+                page,
+                key=f"{page.key}{EXCERPT_MARK}{k}",
+                text=text,
+                lines=lines,
+                content=page.content[rows],
+                label=page.label[rows],
+                weight=page.weight[rows],
+            )
+        )
+    return out
 
 
 def _content_rows(pages: Sequence[TrainingPage]) -> Iterable[tuple[str, str]]:
@@ -425,10 +465,14 @@ def fit_model(
             for p in train_pages
             if unit_interval(f"layout/{p.key}") < settings.single_break_share
         ]
-        booster_pages = train_pages + copies
-        # The copies apart from the originals, so that a line and its copy do not count as repeated.
-        blocks = [_page_features(pages, lambda p: fold_models[_fold(p.key)]) for pages in (train_pages, copies)]
-        train_x = np.vstack(blocks[0] + blocks[1])
+        snippets = [excerpt for p in train_pages for excerpt in excerpts(p, settings.excerpts_per_page)]
+        booster_pages = train_pages + copies + snippets
+        # Copies and excerpts apart from the originals, so that a line and its copy do not count
+        # as repeated.
+        blocks = [
+            _page_features(pages, lambda p: fold_models[_fold(p.key)]) for pages in (train_pages, copies, snippets)
+        ]
+        train_x = np.vstack([matrix for block in blocks for matrix in block])
         dev_x = np.vstack(_page_features(dev_pages, lambda p: (ft_content, ft_labels))) if dev_pages else None
     content_y = np.concatenate([p.content for p in booster_pages])
     label_y = np.concatenate([p.label for p in booster_pages])
@@ -507,6 +551,7 @@ def fit_model(
         "seed": settings.seed,
         "char_ngrams": {"content": list(settings.content_char_ngrams), "labels": list(settings.label_char_ngrams)},
         "single_break_share": settings.single_break_share,
+        "excerpts_per_page": settings.excerpts_per_page,
         "trained": date.today().isoformat(),
         "pages": pages_by,
         "lines": lines_by,
@@ -546,6 +591,16 @@ def _single_break_line(meta: dict) -> str:
     )
 
 
+def _excerpts_line(meta: dict) -> str:
+    count = meta.get("excerpts_per_page", 0)
+    if not count:
+        return ""
+    return (
+        f"- They also learn from {count} excerpt(s) of every training page (one to three paragraphs) as documents\n"
+        "  of their own, so that a corpus of single paragraphs or snippets is not read as page residue.\n"
+    )
+
+
 def model_card(meta: dict) -> str:
     pages = "\n".join(f"| {key} | {count} |" for key, count in sorted(meta["pages"].items()))
     dev = ", ".join(f"{k} {v}" for k, v in meta["dev"].items()) or "none"
@@ -564,7 +619,7 @@ command, data and seed.
   to long lines), repetition of the line within the page and across the documents labelled
   together, and the text models' scores of the line, its neighbours, its block, a window and
   the page.
-{_second_stage_line(meta)}{_single_break_line(meta)}- The content model's probability and the label model's mass on content labels,
+{_second_stage_line(meta)}{_single_break_line(meta)}{_excerpts_line(meta)}- The content model's probability and the label model's mass on content labels,
   averaged, decide content vs not (threshold {meta["threshold"]}, chosen on the dev split); the
   label model picks the label within that side.
 

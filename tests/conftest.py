@@ -34,11 +34,15 @@ def seed_pages(exclude: tuple[str, ...] = ()):
     return pages
 
 
-def tiny_settings(out_dir: Path, seed: int = 0, single_break_share: float = 0.0) -> TrainSettings:
+def tiny_settings(
+    out_dir: Path, seed: int = 0, single_break_share: float = 0.0, excerpts_per_page: int = 0
+) -> TrainSettings:
     # Four seed pages are too few to learn a second layout from (the held-out seed's keep F1:
-    # 0.94 without copies, 0.88 with every page copied); the shipped model learns from 2,500.
+    # 0.94 without copies, 0.88 with every page copied), or excerpts; the shipped model learns
+    # from 2,500.
     return TrainSettings(
         single_break_share=single_break_share,
+        excerpts_per_page=excerpts_per_page,
         data_dir=None,
         gold_path=None,
         out_dir=out_dir,

@@ -9,7 +9,7 @@ from classifier.relevance import (
     feature_names,
     stack_names,
 )
-from classifier.train import fit_model, without_blank_lines
+from classifier.train import _fold, excerpts, fit_model, without_blank_lines
 
 from .conftest import SEED_HELD_OUT, seed_pages, tiny_settings
 
@@ -37,19 +37,20 @@ def test_model_folder_has_every_file_and_a_card(tiny_model):
 
 def test_training_is_reproducible(tmp_path):
     pages = seed_pages(exclude=(SEED_HELD_OUT,))
-    # With the pages' copies written without blank lines, as the shipped model is trained.
-    first = tiny_settings(tmp_path / "a", single_break_share=1.0)
-    second = tiny_settings(tmp_path / "b", single_break_share=1.0)
+    # With the pages' copies written without blank lines and excerpts, as the shipped model is trained.
+    first = tiny_settings(tmp_path / "a", single_break_share=1.0, excerpts_per_page=2)
+    second = tiny_settings(tmp_path / "b", single_break_share=1.0, excerpts_per_page=2)
     fit_model(pages, [], first)
     fit_model(pages, [], second)
     for name in ("content.gbm.txt.gz", "labels.gbm.txt.gz", "content.ftz", "labels.ftz") + STACK_FILES:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     meta = json.loads((tmp_path / "a" / "meta.json").read_text(encoding="utf-8"))
-    assert meta["single_break_share"] == 1.0
+    assert meta["single_break_share"] == 1.0 and meta["excerpts_per_page"] == 2
     # The card counts the pages' own lines, not their copies as well.
     assert meta["lines"]["train_content_targets"] == sum(int((p.content >= 0).sum()) for p in pages)
     assert meta["lines"]["train_hand_labels"] == sum(int((p.weight >= 1).sum()) for p in pages)
-    assert "100% of the training pages written a second time" in (tmp_path / "a" / "README.md").read_text("utf-8")
+    card = (tmp_path / "a" / "README.md").read_text("utf-8")
+    assert "100% of the training pages written a second time" in card and "2 excerpt(s) of every" in card
 
 
 def test_tiny_model_learns_the_seed_pages(tiny_model):
@@ -78,3 +79,21 @@ def test_a_page_copied_without_blank_lines_keeps_its_lines_and_targets():
     assert len({line.paragraph for line in page.lines}) > 1 and {line.paragraph for line in copy.lines} == {0}
     assert "\n\n" not in copy.text and copy.key == page.key
     assert copy.content is page.content and copy.label is page.label and copy.weight is page.weight
+
+
+def test_an_excerpt_is_a_run_of_paragraphs_with_their_lines_and_targets():
+    for page in seed_pages():
+        found = excerpts(page, 3)
+        assert len(found) == 3 and len({e.key for e in found}) == 3
+        for excerpt in found:
+            # The excerpt's text is the page's, from one of its lines to a later one, nothing else.
+            n = len(excerpt.lines)
+            runs = [slice(i, i + n) for i in range(len(page.lines) - n + 1)]
+            rows = next(r for r in runs if page.text[page.lines[r][0].start : page.lines[r][-1].end] == excerpt.text)
+            assert [line.text for line in excerpt.lines] == [line.text for line in page.lines[rows]]
+            assert 1 <= len({line.paragraph for line in excerpt.lines}) <= 3
+            for name in ("content", "label", "weight"):
+                assert (getattr(excerpt, name) == getattr(page, name)[rows]).all()
+            # Cross-fitting: an excerpt is in its page's fold.
+            assert excerpt.key.startswith(page.key) and _fold(excerpt.key) == _fold(page.key)
+    assert excerpts(seed_pages()[0], 0) == []
