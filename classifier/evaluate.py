@@ -12,6 +12,7 @@ Two kinds of gold:
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -260,8 +261,34 @@ class BenchmarkReport:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def _rewritten(text: str, line_breaks: str | None) -> str:
-    return text if line_breaks is None else line_breaks.join(line.text for line in split_lines(text))
+def rewritten(text: str, line_breaks: str | None = None, wrap_width: int | None = None) -> tuple[str, np.ndarray]:
+    """``text`` written otherwise, and for each non-blank line of the new text the index of the
+    line of ``text`` it comes from. ``line_breaks`` joins the non-blank lines with it;
+    ``wrap_width`` breaks every line longer than that into lines of at most that many
+    characters within its paragraph, as text dumpers (lynx, html2text) write pages."""
+    lines = split_lines(text)
+    if wrap_width is None:
+        if line_breaks is not None:
+            text = line_breaks.join(line.text for line in lines)
+        return text, np.arange(len(lines))
+    blocks: list[list[str]] = []
+    owner: list[int] = []
+    for i, line in enumerate(lines):
+        # A piece of only no-break spaces would be a blank line: such a line stays whole.
+        pieces = [piece for piece in textwrap.wrap(line.text, wrap_width) if piece.strip()] or [line.text]
+        if not blocks or line.paragraph != lines[i - 1].paragraph:
+            blocks.append([])
+        blocks[-1] += pieces
+        owner += [i] * len(pieces)
+    return "\n\n".join("\n".join(block) for block in blocks), np.array(owner, dtype=np.int64)
+
+
+def _per_source_line(flags: Sequence[bool], owner: np.ndarray, sizes: Sequence[int], lines: int) -> list[bool]:
+    """A source line's flag from the lines it was written as: the flag of most of its characters."""
+    weights = np.asarray(sizes, dtype=np.float64) + 1
+    kept = np.bincount(owner, weights=weights * np.asarray(flags, dtype=np.float64), minlength=lines)
+    total = np.bincount(owner, weights=weights, minlength=lines)
+    return (kept * 2 > total).tolist()
 
 
 def evaluate_benchmark(
@@ -272,6 +299,7 @@ def evaluate_benchmark(
     progress: Callable[[int], None] = lambda n: None,
     predictor: Callable[[list[Document]], list[list[bool]]] | None = None,
     line_breaks: str | None = None,
+    wrap_width: int | None = None,
 ) -> BenchmarkReport:
     """Body-vs-noise on the benchmark pages of ``split``, by line and by character.
 
@@ -279,15 +307,16 @@ def evaluate_benchmark(
     paragraphs are left out). A line is predicted body when its unit's role is content.
     ``predictor`` replaces the labeller (for baselines): it returns, per document, one
     keep flag per non-blank line. ``line_breaks`` (``"\\n"`` or ``"\\n\\n"``) rewrites each
-    page with its non-blank lines joined by it, as corpora written otherwise look; the same
-    lines are scored.
+    page with its non-blank lines joined by it, as corpora written otherwise look;
+    ``wrap_width`` breaks its long lines (see ``rewritten``). The same lines are scored.
     """
     truth, predicted, sizes, names = [], [], [], []
     pages = list(read_benchmark(data_dir, datasets=tuple(datasets), splits=(split,)))
     chunk = labeller.settings.chunk_docs if labeller else 200
     for begin in range(0, len(pages), chunk):
         batch = pages[begin : begin + chunk]
-        documents = [Document(id=p.key, text=_rewritten(p.text, line_breaks)) for p in batch]
+        written = [rewritten(p.text, line_breaks, wrap_width) for p in batch]
+        documents = [Document(id=p.key, text=text) for p, (text, _) in zip(batch, written, strict=True)]
         if predictor is not None:
             flags_per_doc = predictor(documents)
         else:
@@ -296,8 +325,11 @@ def evaluate_benchmark(
                 lines = split_lines(doc.text)
                 covering = _predicted_at(units, [line.start for line in lines])
                 flags_per_doc.append([u is not None and u.verdict.role is Role.CONTENT for u in covering])
-        for page, flags in zip(batch, flags_per_doc, strict=True):
+        for page, flags, doc, (_, owner) in zip(batch, flags_per_doc, documents, written, strict=True):
             lines = split_lines(page.text)
+            if wrap_width is not None:
+                sizes_written = [len(line.text) for line in split_lines(doc.text)]
+                flags = _per_source_line(flags, owner, sizes_written, len(lines))
             j = 0
             for line, flag in zip(lines, flags, strict=True):
                 while j < len(page.paragraphs) and page.paragraphs[j].end <= line.start:

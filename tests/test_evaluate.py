@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from classifier.errors import InputError
-from classifier.evaluate import _binary, evaluate, evaluate_benchmark, read_gold
+from classifier.evaluate import _binary, evaluate, evaluate_benchmark, read_gold, rewritten
 from classifier.pipeline import Labeller, Settings, label_dataframe
 
 from .conftest import SAMPLE
@@ -99,3 +99,28 @@ def test_benchmark_scoring_on_a_tiny_benchmark(tmp_path):
         )
         assert rewritten.lines == 2 and rewritten.overall_by_line["f1"] == 1.0
     assert seen == ["Home\nA body paragraph that is long enough.\nShare", text]
+    # Hard-wrapped, a source line is kept when most of its characters are: the long body line,
+    # broken after "that", is kept by its first piece (21 of its 37 characters) alone.
+    wrapped = evaluate_benchmark(
+        tmp_path,
+        None,
+        split=split,
+        datasets=("l3s-gn1",),
+        predictor=lambda docs: [[len(line) > 20 for line in d.text.split("\n") if line.strip()] for d in docs],
+        wrap_width=22,
+    )
+    assert wrapped.lines == 2 and wrapped.overall_by_line["f1"] == 1.0
+
+
+def test_rewritten_wraps_long_lines_within_their_paragraph_and_maps_them_back():
+    text = "Home | News\n\nA body paragraph that runs past the width.\nShort line\n\n\u00a0\t\u00a0\t1"
+    written, owner = rewritten(text, wrap_width=16)
+    # A line of no-break spaces and tabs before a number keeps only its number.
+    assert written == "Home | News\n\nA body paragraph\nthat runs past\nthe width.\nShort line\n\n1"
+    assert owner.tolist() == [0, 1, 1, 1, 2, 3]
+    # Every character of the source but white space survives, in order.
+    assert "".join(written.split()) == "".join(text.split())
+    assert (
+        rewritten(text, line_breaks="\n")[0]
+        == "Home | News\nA body paragraph that runs past the width.\nShort line\n\u00a0\t\u00a0\t1"
+    )
