@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -144,6 +145,13 @@ def label(
         Path | None,
         typer.Option("--log", help="Where to list skipped and flagged input. Default: OUT.log when there is any."),
     ] = None,
+    members: Annotated[
+        bool,
+        typer.Option(
+            help="Average the model's members (the same model trained with other seeds): steadier labels. "
+            "--no-members labels in about 40% less time with the first model alone."
+        ),
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
     """Label every unit (paragraph, or line of a mixed paragraph) of a corpus.
@@ -162,7 +170,9 @@ def label(
 
     try:
         fmt = output_format(output, format)
-        settings = Settings(model_dir=model, profile=profile, target_lang=lang, chunk_docs=chunk_docs)
+        settings = Settings(
+            model_dir=model, profile=profile, target_lang=lang, chunk_docs=chunk_docs, use_members=members
+        )
         read_options = {
             "format": input_format,
             "text_column": text_column,
@@ -222,19 +232,28 @@ def train(
     max_pages: Annotated[
         int | None, typer.Option(help="Use at most this many pages per dataset and split (quick runs).")
     ] = None,
+    members: Annotated[
+        bool,
+        typer.Option(
+            help="Also train the same model with seed 7 into a sub-folder and average the two: steadier "
+            "figures, twice the training time, labelling takes about 60% longer."
+        ),
+    ] = True,
 ) -> None:
     """Train the relevance model on the benchmark pages' train split and the gold labels.
 
-    The test split is never read. Writes content.ftz, labels.ftz, two gzipped LightGBM
-    models and meta.json into OUTPUT; the dev split picks the content threshold.
+    The test split is never read. Writes content.ftz, labels.ftz, the gzipped LightGBM
+    models and meta.json into OUTPUT (and a member model in a sub-folder); the dev split
+    picks the content threshold.
 
     Example: classifier train --data ../shared/data -o models
     """
     from classifier.train import TrainSettings, train_relevance
 
+    settings = TrainSettings(data_dir=data, gold_path=gold, out_dir=output, seed=seed, max_pages=max_pages)
     try:
         result = train_relevance(
-            TrainSettings(data_dir=data, gold_path=gold, out_dir=output, seed=seed, max_pages=max_pages),
+            settings if members else replace(settings, member_seeds=()),
             progress=lambda message: err.print(f"[dim]{message}[/dim]"),
         )
     except ClassifierError as error:

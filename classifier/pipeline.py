@@ -35,6 +35,9 @@ class Settings:
     # Threads of the boosters' predictions; 0: OpenMP's default (all cores). Worker
     # processes use one each, so that --jobs N runs N threads, not N times all cores.
     model_threads: int = 0
+    # Average the model's members (models trained with other seeds); False: its first model
+    # alone, which labels faster and moves more with its training seed.
+    use_members: bool = True
 
 
 def in_target_language(lang: str, target: str) -> bool:
@@ -48,7 +51,9 @@ class Labeller:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self.relevance = RelevanceModel(self.settings.model_dir or default_model_dir(), self.settings.model_threads)
+        self.relevance = RelevanceModel(
+            self.settings.model_dir or default_model_dir(), self.settings.model_threads, self.settings.use_members
+        )
         self.lid = FastTextLID()
         self.fallback = LangdetectLID() if self.settings.use_langdetect else None
 

@@ -6,7 +6,8 @@ Three parts, stored together in one model folder:
 - two LightGBM models (gzipped text) over layout and context features plus the text models' scores of the
   line and its neighbours: ``content.gbm.txt.gz`` decides content vs not, ``labels.gbm.txt``
   decides which label within the chosen side;
-- ``meta.json``: feature names, label order, the decision threshold, training figures.
+- ``meta.json``: feature names, label order, the decision threshold, training figures, and
+  the sub-folders of member models trained with other seeds, whose beliefs are averaged in.
 """
 
 from __future__ import annotations
@@ -212,7 +213,7 @@ class LinePrediction:
 class RelevanceModel:
     """Loads a model folder lazily; predicts a chunk of documents at once."""
 
-    def __init__(self, directory: Path, threads: int = 0) -> None:
+    def __init__(self, directory: Path, threads: int = 0, members: bool = True) -> None:
         self.directory = Path(directory)
         # Threads of the boosters' predictions; 0: OpenMP's default.
         self.predict_options = {"num_threads": threads} if threads else {}
@@ -238,9 +239,19 @@ class RelevanceModel:
                 raise ModelError(
                     f"Model in {self.directory} was trained {mismatch}. Retrain it with `classifier train`."
                 )
-        self.threshold = float(self.meta["threshold"])
+        # With its members the model decides at the threshold chosen for their average;
+        # without them, at the one chosen for it alone.
+        use_members = members and bool(self.meta.get("members"))
+        self.threshold = float(
+            self.meta["threshold"] if use_members else self.meta.get("own_threshold", self.meta["threshold"])
+        )
         if self.stacked and not all((self.directory / name).is_file() for name in STACK_FILES):
             raise ModelError(f"Model folder {self.directory} lacks {' or '.join(STACK_FILES)}; retrain it.")
+        # Models trained like this one with other seeds, in sub-folders: their beliefs are
+        # averaged with this one's before the decision (see TrainSettings.member_seeds).
+        self.members = tuple(
+            RelevanceModel(self.directory / name, threads) for name in self.meta.get("members", []) if use_members
+        )
 
     @cached_property
     def _fasttext(self):
@@ -267,27 +278,55 @@ class RelevanceModel:
     def predict(self, documents: Sequence[tuple[Sequence[Line], int]]) -> list[LinePrediction]:
         """Predictions for each (lines, text length) of a chunk; line repetition is counted
         across the chunk's documents."""
-        keys_per_doc = [line_keys(lines) for lines, _ in documents]
-        repetition = corpus_repetition(keys_per_doc)
         out: list[LinePrediction] = []
-        for batch in batches([len(lines) for lines, _ in documents], PREDICT_BATCH_LINES):
-            out += self._predict_batch([documents[j] for j in batch], [keys_per_doc[j] for j in batch], repetition)
+        for batch, (content_prob, label_probs) in self._batches(documents):
+            out += self._decide([documents[j][0] for j in batch], content_prob, label_probs)
         return out
 
-    def _predict_batch(
+    def beliefs(self, documents: Sequence[tuple[Sequence[Line], int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Every line's content probability and 13 label probabilities (averaged over the
+        members), all documents' lines in order: what ``predict`` decides from."""
+        parts = [probabilities for _, probabilities in self._batches(documents)]
+        if not parts:
+            return np.zeros(0), np.zeros((0, len(LABELS)))
+        return np.concatenate([p[0] for p in parts]), np.vstack([p[1] for p in parts])
+
+    def _batches(self, documents: Sequence[tuple[Sequence[Line], int]]):
+        keys_per_doc = [line_keys(lines) for lines, _ in documents]
+        repetition = corpus_repetition(keys_per_doc)
+        for batch in batches([len(lines) for lines, _ in documents], PREDICT_BATCH_LINES):
+            chosen = [documents[j] for j in batch]
+            yield batch, self._batch_beliefs(chosen, [keys_per_doc[j] for j in batch], repetition)
+
+    def _batch_beliefs(
         self, documents: Sequence[tuple[Sequence[Line], int]], keys_per_doc: Sequence[list[str]], repetition: Counter
-    ) -> list[LinePrediction]:
-        ft_content, ft_labels = self._fasttext
+    ) -> tuple[np.ndarray, np.ndarray]:
         texts, inverse = distinct([model_text(line) for lines, _ in documents for line in lines])
         if not texts:
-            return [LinePrediction(np.zeros(0), np.zeros(0, dtype=int), np.zeros(0)) for _ in documents]
-        content_text = ft_content_scores(ft_content, texts)[inverse]
-        label_text = ft_label_scores(ft_labels, texts)[inverse]
-        stats = text_stats([line.text for lines, _ in documents for line in lines])
-        blocks, offset = [], 0
+            return np.zeros(0), np.zeros((0, len(LABELS)))
+        lines_per_doc = [lines for lines, _ in documents]
+        # Layout features do not depend on the model: computed once for all members.
+        stats = text_stats([line.text for lines in lines_per_doc for line in lines])
+        layouts, offset = [], 0
         for (lines, length), keys in zip(documents, keys_per_doc, strict=True):
             n = len(lines)
-            layout = line_features(lines, length, repetition, keys, stats[offset : offset + n])
+            layouts.append(line_features(lines, length, repetition, keys, stats[offset : offset + n]))
+            offset += n
+        beliefs = [model._member_beliefs(texts, inverse, lines_per_doc, layouts) for model in (self, *self.members)]
+        if len(beliefs) == 1:
+            return beliefs[0]
+        return np.mean([b[0] for b in beliefs], axis=0), np.mean([b[1] for b in beliefs], axis=0)
+
+    def _member_beliefs(
+        self, texts: list[str], inverse: np.ndarray, lines_per_doc: Sequence[Sequence[Line]], layouts: list[np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """This model's own beliefs (not its members'), given the lines' distinct texts and layouts."""
+        ft_content, ft_labels = self._fasttext
+        content_text = ft_content_scores(ft_content, texts)[inverse]
+        label_text = ft_label_scores(ft_labels, texts)[inverse]
+        blocks, offset = [], 0
+        for lines, layout in zip(lines_per_doc, layouts, strict=True):
+            n = len(lines)
             blocks.append(
                 assemble_features(lines, layout, content_text[offset : offset + n], label_text[offset : offset + n])
             )
@@ -297,19 +336,25 @@ class RelevanceModel:
         content_prob = gbm_content.predict(matrix, **self.predict_options)
         label_probs = gbm_labels.predict(matrix, **self.predict_options)
         if second is not None:
-            lines_per_doc = [lines for lines, _ in documents]
             content_prob, label_probs = second_stage(
                 second, matrix, lines_per_doc, content_prob, label_probs, **self.predict_options
             )
+        return content_prob, label_probs
+
+    def _decide(
+        self, lines_per_doc: Sequence[Sequence[Line]], content_prob: np.ndarray, label_probs: np.ndarray
+    ) -> list[LinePrediction]:
+        if not len(content_prob):
+            return [LinePrediction(np.zeros(0), np.zeros(0, dtype=int), np.zeros(0)) for _ in lines_per_doc]
         best, score = combine(content_prob, label_probs, self.threshold)
         residue = np.fromiter(
-            (is_residue(line.text) for lines, _ in documents for line in lines), dtype=bool, count=len(inverse)
+            (is_residue(line.text) for lines in lines_per_doc for line in lines), dtype=bool, count=len(content_prob)
         )
         best[residue] = NAVIGATION_INDEX
         score[residue] = 1.0
         content_prob = np.where(residue, 0.0, content_prob)
         out, offset = [], 0
-        for lines, _ in documents:
+        for lines in lines_per_doc:
             n = len(lines)
             out.append(
                 LinePrediction(content_prob[offset : offset + n], best[offset : offset + n], score[offset : offset + n])

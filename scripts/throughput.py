@@ -4,7 +4,7 @@
 
 Prints paragraphs (blank-line blocks), lines and units per second and MB per second for
 the whole `classifier label ... -o out.parquet` process (reading, labelling, writing, start-up
-included), with one process held to one core and with --jobs, next to jusText on the same paragraphs in the
+included), with one process held to one core (also with --no-members) and with --jobs, next to jusText on the same paragraphs in the
 same run (each paragraph wrapped as an HTML <p>, English stop-list).
 """
 
@@ -38,18 +38,18 @@ def build_corpus(data: Path, megabytes: float, out: Path) -> tuple[int, int, int
     return documents, paragraphs, size
 
 
-def label_command(corpus: Path, out: Path, jobs: int) -> list[str]:
+def label_command(corpus: Path, out: Path, jobs: int, members: bool = True) -> list[str]:
     """The `classifier label` run both benchmarks time: the JSONL corpus to Parquet, quietly."""
     command = [sys.executable, "-m", "classifier", "label", str(corpus), "--id-column", "id"]
-    return command + ["-o", str(out), "-q", "--jobs", str(jobs)]
+    return command + ["-o", str(out), "-q", "--jobs", str(jobs)] + ([] if members else ["--no-members"])
 
 
-def run_label(corpus: Path, out: Path, jobs: int) -> float:
+def run_label(corpus: Path, out: Path, jobs: int, members: bool = True) -> float:
     # One process is held to one core (LightGBM would spread over all of them), so that its
     # figure is the per-core one; with --jobs each worker runs one thread anyway.
     env = {**os.environ, "OMP_NUM_THREADS": "1"} if jobs == 1 else None
     started = time.perf_counter()
-    subprocess.run(label_command(corpus, out, jobs), check=True, env=env)
+    subprocess.run(label_command(corpus, out, jobs, members), check=True, env=env)
     return time.perf_counter() - started
 
 
@@ -80,12 +80,14 @@ def main() -> None:
         corpus = Path(tmp) / "corpus.jsonl"
         documents, paragraphs, size = build_corpus(args.data, args.mb, corpus)
         print(f"corpus: {documents} documents, {paragraphs} paragraphs, {size / 1e6:.1f} MB")
-        for jobs in sorted({1, args.jobs}):
-            out = Path(tmp) / f"out{jobs}.parquet"
-            seconds = run_label(corpus, out, jobs)
+        runs = [(jobs, True) for jobs in sorted({1, args.jobs})] + [(1, False)]
+        for jobs, members in runs:
+            out = Path(tmp) / f"out{jobs}{members}.parquet"
+            seconds = run_label(corpus, out, jobs, members)
             units = pq.ParquetFile(out).metadata.num_rows
             print(
-                f"classifier --jobs {jobs}{' (one core)' if jobs == 1 else ''}: {seconds:.1f} s, "
+                f"classifier --jobs {jobs}{'' if members else ' --no-members'}{' (one core)' if jobs == 1 else ''}: "
+                f"{seconds:.1f} s, "
                 f"{paragraphs / seconds:,.0f} paragraphs/s, "
                 f"{units / seconds:,.0f} units/s, {size / 1e6 / seconds:.2f} MB/s"
             )

@@ -1,5 +1,9 @@
 import json
 
+import numpy as np
+import pytest
+
+from classifier.errors import ModelError
 from classifier.relevance import (
     LINE_START,
     MODEL_FILES,
@@ -9,7 +13,7 @@ from classifier.relevance import (
     feature_names,
     stack_names,
 )
-from classifier.train import _fold, excerpts, fit_model, without_blank_lines
+from classifier.train import MEMBER_PREFIX, _fold, excerpts, fit_model, join_members, without_blank_lines
 
 from .conftest import SEED_HELD_OUT, seed_pages, tiny_settings
 
@@ -97,3 +101,35 @@ def test_an_excerpt_is_a_run_of_paragraphs_with_their_lines_and_targets():
             # Cross-fitting: an excerpt is in its page's fold.
             assert excerpt.key.startswith(page.key) and _fold(excerpt.key) == _fold(page.key)
     assert excerpts(seed_pages()[0], 0) == []
+
+
+def test_members_trained_with_other_seeds_are_averaged_in(tmp_path):
+    pages = seed_pages(exclude=(SEED_HELD_OUT,))
+    dev = seed_pages(exclude=tuple(p.key.split("/")[1] for p in pages))
+    member = f"{MEMBER_PREFIX}1"
+    fit_model(pages, dev, tiny_settings(tmp_path))
+    fit_model(pages, dev, tiny_settings(tmp_path / member, seed=1))
+    documents = [(p.lines, len(p.text)) for p in dev]
+    alone = RelevanceModel(tmp_path).beliefs(documents)
+    other = RelevanceModel(tmp_path / member).beliefs(documents)
+    assert not np.allclose(alone[0], other[0])  # another seed, another model
+
+    result = join_members(tmp_path, [member], dev, lambda message: None)
+    joined = RelevanceModel(tmp_path)
+    assert [m.directory.name for m in joined.members] == [member]
+    content, labels = joined.beliefs(documents)
+    np.testing.assert_allclose(content, (alone[0] + other[0]) / 2)
+    np.testing.assert_allclose(labels, (alone[1] + other[1]) / 2)
+    meta = json.loads((tmp_path / "meta.json").read_text(encoding="utf-8"))
+    assert meta["members"] == [member] and meta["member_seeds"] == [1]
+    assert meta["threshold"] == result.threshold and meta["dev"] == result.dev and "content_line_f1" in result.dev
+    assert f"`{member}/`: the same model trained with seed(s) 1" in (tmp_path / "README.md").read_text("utf-8")
+    # Without its members the model is the first one alone, at its own threshold.
+    single = RelevanceModel(tmp_path, members=False)
+    assert single.members == () and single.threshold == meta["own_threshold"]
+    np.testing.assert_allclose(single.beliefs(documents)[0], alone[0])
+    # A member folder that went missing is named.
+    meta["members"] = ["gone"]
+    (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="gone lacks meta.json"):
+        RelevanceModel(tmp_path)
