@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from classifier.benchmark import page_split
+from classifier.config import default_model_dir
 
 # Pages per dataset and split: enough test pages for a stable per-label F1.
 PLAN = {
@@ -145,9 +146,31 @@ BATCH_9_CUES = re.compile(
     r"zobacz (?:też|także))",
     re.IGNORECASE | re.MULTILINE,
 )
-CUES = {4: RARE_LABEL_CUES, 5: RARE_LABEL_CUES, 6: BATCH_6_CUES, 7: BATCH_7_CUES, 8: BATCH_8_CUES, 9: BATCH_9_CUES}
+# Batch 10 picks its train pages by the model itself (uncertainty sampling, as in active
+# learning): the pages on which the shipped model expects the most lines of the labels that
+# still score lowest (caption, author_bio, user_comment, paywall, other), summing its
+# probabilities of them over the page's lines. Whether the model is right or wrong there,
+# those are the pages whose labels teach it most. Its dev and test pages are chosen by cues,
+# not by the model, so that the held-out figures are not drawn to where it already looks.
+BATCH_10 = {
+    "test": {"l3s-gn1": 1, "dragnet": 1, "cleaneval": 1, "trafilatura-eval": 1},
+    "dev": {"l3s-gn1": 1, "dragnet": 1, "trafilatura-eval": 1},
+    "train": {"l3s-gn1": 3, "dragnet": 5, "cleaneval": 3, "cleanportaleval": 1, "trafilatura-eval": 4},
+}
+BATCH_10_ANNOTATORS, BATCH_10_SECOND = ("S1", "S2", "S3", "S4", "S5", "S6"), ("S7", "S8")
+LOW_LABELS = ("caption", "author_bio", "user_comment", "paywall", "other")
+MODEL_RANKED = {10: ("train",)}  # batches and splits whose pages the model ranks
+CUES = {
+    4: RARE_LABEL_CUES,
+    5: RARE_LABEL_CUES,
+    6: BATCH_6_CUES,
+    7: BATCH_7_CUES,
+    8: BATCH_8_CUES,
+    9: BATCH_9_CUES,
+    10: BATCH_8_CUES,
+}
 CUES_REQUIRED = {9}  # batches that take no page without a cue
-MAX_LINES_BY_BATCH = {9: 150}
+MAX_LINES_BY_BATCH = {9: 150, 10: 120}
 # Batches planned per split: the plan, the annotators, the second annotators.
 SPLIT_BATCHES = {
     5: (BATCH_5, BATCH_5_ANNOTATORS, BATCH_5_SECOND),
@@ -155,6 +178,7 @@ SPLIT_BATCHES = {
     7: (BATCH_7, BATCH_7_ANNOTATORS, BATCH_7_SECOND),
     8: (BATCH_8, BATCH_8_ANNOTATORS, BATCH_8_SECOND),
     9: (BATCH_9, BATCH_9_ANNOTATORS, BATCH_9_SECOND),
+    10: (BATCH_10, BATCH_10_ANNOTATORS, BATCH_10_SECOND),
 }
 
 
@@ -198,11 +222,28 @@ def _choose(data_dir: Path, batch: int, split: str, plan: dict[str, int], taken:
             if batch in CUES and not CUES[batch].search(text):
                 rank = "z" + rank  # pages with cues come first
             candidates.append((rank, record["doc_id"], record["txt_file"], lines, record.get("lang")))
+        if split in MODEL_RANKED.get(batch, ()):
+            candidates = _by_expected_low_labels(data_dir, candidates)
         candidates.sort()
         foreign = [c for c in candidates if c[4] and c[4] not in COMMON_LANGS][: quota // 3]
         chosen = foreign + [c for c in candidates if c not in foreign][: quota - len(foreign)]
         added += [[dataset, doc_id, txt_file, split, lines, lang] for _, doc_id, txt_file, lines, lang in chosen]
     return added
+
+
+def _by_expected_low_labels(data_dir: Path, candidates: list[tuple]) -> list[tuple]:
+    """The candidates re-ranked (first field) by the model's expected count of LOW_LABELS lines."""
+    from classifier.relevance import LABELS, RelevanceModel
+    from classifier.segment import split_lines
+
+    model = RelevanceModel(default_model_dir())
+    columns = [i for i, label in enumerate(LABELS) if label.value in LOW_LABELS]
+    ranked = []
+    for candidate in candidates:
+        text = (data_dir / candidate[2]).read_text(encoding="utf-8")
+        _, label_probs = model.beliefs([(split_lines(text), len(text))])
+        ranked.append((-float(label_probs[:, columns].sum()),) + candidate[1:])
+    return ranked
 
 
 if __name__ == "__main__":
