@@ -159,13 +159,28 @@ BATCH_10 = {
 }
 BATCH_10_ANNOTATORS, BATCH_10_SECOND = ("S1", "S2", "S3", "S4", "S5", "S6"), ("S7", "S8")
 # Batch 11 ranks again, without user_comment (batch 10 doubled its train lines, to 943, while
-# the other four gained 24 lines between them), and adds test pages for the rarest labels.
+# the other four gained 24 lines between them); its dev and test pages are taken by hash alone.
 BATCH_11 = {
     "test": {"l3s-gn1": 1, "dragnet": 1, "cleaneval": 1, "cleanportaleval": 1, "trafilatura-eval": 2},
     "dev": {"l3s-gn1": 1, "dragnet": 1, "trafilatura-eval": 1},
     "train": {"l3s-gn1": 7, "dragnet": 8, "cleaneval": 6, "cleanportaleval": 3, "trafilatura-eval": 8},
 }
 BATCH_11_ANNOTATORS, BATCH_11_SECOND = ("R1", "R2", "R3", "R4", "R5", "R6"), ("R7", "R8")
+# Batch 12 takes only pages with words of a subscription wall (paywall had 8 test lines and
+# 1 dev line): every such page not yet labelled, in every split, up to 150 lines.
+BATCH_12 = {
+    "test": {"l3s-gn1": 4, "cleaneval": 1, "trafilatura-eval": 4},
+    "dev": {"l3s-gn1": 2, "cleaneval": 1, "trafilatura-eval": 2},
+    "train": {"l3s-gn1": 5, "dragnet": 2, "cleaneval": 1, "trafilatura-eval": 16},
+}
+BATCH_12_ANNOTATORS, BATCH_12_SECOND = ("Q1", "Q2", "Q3", "Q4", "Q5", "Q6"), ("Q7", "Q8")
+PAYWALL_CUES = re.compile(
+    r"subscribe to (?:continue|read)|subscribers? only|for subscribers|already a subscriber|to continue reading|"
+    r"continue reading with|premium (?:content|article)|für abonnenten|abonnenten lesen|weiterlesen mit|"
+    r"mit \w*plus|suscr[ií]bete|para suscriptores|réservé aux abonnés|pour lire la suite|sign in to read|"
+    r"register to read|log in to read|to read the full|read the full (?:article|story) (?:with|by)|abonnement|paywall",
+    re.IGNORECASE,
+)
 LOW_LABELS = {
     10: ("caption", "author_bio", "user_comment", "paywall", "other"),
     11: ("caption", "author_bio", "paywall", "other"),
@@ -179,9 +194,10 @@ CUES = {
     8: BATCH_8_CUES,
     9: BATCH_9_CUES,
     10: BATCH_8_CUES,
+    12: PAYWALL_CUES,
 }
-CUES_REQUIRED = {9}  # batches that take no page without a cue
-MAX_LINES_BY_BATCH = {9: 150, 10: 120, 11: 120}
+CUES_REQUIRED = {9, 12}  # batches that take no page without a cue
+MAX_LINES_BY_BATCH = {9: 150, 10: 120, 11: 120, 12: 150}
 # Batches planned per split: the plan, the annotators, the second annotators.
 SPLIT_BATCHES = {
     5: (BATCH_5, BATCH_5_ANNOTATORS, BATCH_5_SECOND),
@@ -191,6 +207,7 @@ SPLIT_BATCHES = {
     9: (BATCH_9, BATCH_9_ANNOTATORS, BATCH_9_SECOND),
     10: (BATCH_10, BATCH_10_ANNOTATORS, BATCH_10_SECOND),
     11: (BATCH_11, BATCH_11_ANNOTATORS, BATCH_11_SECOND),
+    12: (BATCH_12, BATCH_12_ANNOTATORS, BATCH_12_SECOND),
 }
 
 
