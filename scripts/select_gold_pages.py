@@ -181,11 +181,20 @@ PAYWALL_CUES = re.compile(
     r"register to read|log in to read|to read the full|read the full (?:article|story) (?:with|by)|abonnement|paywall",
     re.IGNORECASE,
 )
+# Batch 13: the next train pages by the same ranking as batch 11; dev and test pages that hold
+# words of captions, bios or leaked code come first (batch 7's cues), for steadier test F1.
+BATCH_13 = {
+    "test": {"l3s-gn1": 2, "dragnet": 2, "cleaneval": 1, "trafilatura-eval": 2},
+    "dev": {"l3s-gn1": 1, "dragnet": 1, "trafilatura-eval": 1},
+    "train": {"l3s-gn1": 7, "dragnet": 9, "cleaneval": 6, "cleanportaleval": 2, "trafilatura-eval": 8},
+}
+BATCH_13_ANNOTATORS, BATCH_13_SECOND = ("P1", "P2", "P3", "P4", "P5", "P6"), ("P7", "P8")
 LOW_LABELS = {
     10: ("caption", "author_bio", "user_comment", "paywall", "other"),
     11: ("caption", "author_bio", "paywall", "other"),
+    13: ("caption", "author_bio", "paywall", "other"),
 }
-MODEL_RANKED = {10: ("train",), 11: ("train",)}  # batches and splits whose pages the model ranks
+MODEL_RANKED = {10: ("train",), 11: ("train",), 13: ("train",)}  # batches and splits whose pages the model ranks
 CUES = {
     4: RARE_LABEL_CUES,
     5: RARE_LABEL_CUES,
@@ -195,9 +204,10 @@ CUES = {
     9: BATCH_9_CUES,
     10: BATCH_8_CUES,
     12: PAYWALL_CUES,
+    13: BATCH_7_CUES,
 }
 CUES_REQUIRED = {9, 12}  # batches that take no page without a cue
-MAX_LINES_BY_BATCH = {9: 150, 10: 120, 11: 120, 12: 150}
+MAX_LINES_BY_BATCH = {9: 150, 10: 120, 11: 120, 12: 150, 13: 120}
 # Batches planned per split: the plan, the annotators, the second annotators.
 SPLIT_BATCHES = {
     5: (BATCH_5, BATCH_5_ANNOTATORS, BATCH_5_SECOND),
@@ -208,6 +218,7 @@ SPLIT_BATCHES = {
     10: (BATCH_10, BATCH_10_ANNOTATORS, BATCH_10_SECOND),
     11: (BATCH_11, BATCH_11_ANNOTATORS, BATCH_11_SECOND),
     12: (BATCH_12, BATCH_12_ANNOTATORS, BATCH_12_SECOND),
+    13: (BATCH_13, BATCH_13_ANNOTATORS, BATCH_13_SECOND),
 }
 
 
