@@ -1,10 +1,12 @@
 """Choose the benchmark pages that get fine-grained gold labels, and who labels them.
 
-Deterministic: pages are ordered by a hash of their key, so re-running gives the same list.
+Deterministic: pages are ordered by a hash of their key, so re-running gives the same list (the
+batches ranked by the model give it only with the same model; see LOW_LABELS).
 Writes data/gold/pages.csv. Usage: python scripts/select_gold_pages.py ../shared/data
 """
 
 import csv
+import functools
 import hashlib
 import json
 import re
@@ -189,12 +191,14 @@ BATCH_13 = {
     "train": {"l3s-gn1": 7, "dragnet": 9, "cleaneval": 6, "cleanportaleval": 2, "trafilatura-eval": 8},
 }
 BATCH_13_ANNOTATORS, BATCH_13_SECOND = ("P1", "P2", "P3", "P4", "P5", "P6"), ("P7", "P8")
+# Batches whose train pages the model ranks, and by which labels. The ranking reads the model
+# in use when the batch was chosen (commit 367fd59's for batches 10, 11 and 13); after a
+# retraining the same command picks other pages, so data/gold/pages.csv is the record.
 LOW_LABELS = {
     10: ("caption", "author_bio", "user_comment", "paywall", "other"),
     11: ("caption", "author_bio", "paywall", "other"),
     13: ("caption", "author_bio", "paywall", "other"),
 }
-MODEL_RANKED = {10: ("train",), 11: ("train",), 13: ("train",)}  # batches and splits whose pages the model ranks
 CUES = {
     4: RARE_LABEL_CUES,
     5: RARE_LABEL_CUES,
@@ -262,7 +266,7 @@ def _choose(data_dir: Path, batch: int, split: str, plan: dict[str, int], taken:
             if batch in CUES and not CUES[batch].search(text):
                 rank = "z" + rank  # pages with cues come first
             candidates.append((rank, record["doc_id"], record["txt_file"], lines, record.get("lang")))
-        if split in MODEL_RANKED.get(batch, ()):
+        if split == "train" and batch in LOW_LABELS:
             candidates = _by_expected_low_labels(data_dir, candidates, LOW_LABELS[batch])
         candidates.sort()
         foreign = [c for c in candidates if c[4] and c[4] not in COMMON_LANGS][: quota // 3]
@@ -271,12 +275,19 @@ def _choose(data_dir: Path, batch: int, split: str, plan: dict[str, int], taken:
     return added
 
 
+@functools.cache
+def _model():
+    from classifier.relevance import RelevanceModel
+
+    return RelevanceModel(default_model_dir())
+
+
 def _by_expected_low_labels(data_dir: Path, candidates: list[tuple], labels: tuple[str, ...]) -> list[tuple]:
     """The candidates re-ranked (first field) by the model's expected count of lines of ``labels``."""
-    from classifier.relevance import LABELS, RelevanceModel
+    from classifier.relevance import LABELS
     from classifier.segment import split_lines
 
-    model = RelevanceModel(default_model_dir())
+    model = _model()
     columns = [i for i, label in enumerate(LABELS) if label.value in labels]
     ranked = []
     for candidate in candidates:
