@@ -139,3 +139,15 @@ def test_lines_with_too_few_letters_are_not_asked_about_and_come_out_und():
     # Letters only after the part fastText reads: no guess, and no crash.
     late = "." * 1200 + " and then some words"
     assert LID.predict([late]) == [[]] and identify([late], LID)[0][0].lang == UND
+
+
+def test_a_headline_fasttext_half_reads_as_german_stays_english_amid_english():
+    # lid.176 gives this English headline German 0.49 and English 0.31: under 80 letters,
+    # 0.49 is not sure enough to leave the language of the English paragraphs around it.
+    headline = "Rangnick admires never-say-die Leipzig"
+    english = "The coach said after the match that his team had shown great spirit in the second half."
+    guesses, doc_lang = identify([english, headline, english], LID)
+    assert doc_lang == "en" and guesses[1].lang == "en"
+    # A German sentence of the same length, which fastText is sure of, stays German.
+    guesses, _ = identify([english, "Der Trainer lobt die Mannschaft sehr", english], LID)
+    assert guesses[1].lang == "de"
