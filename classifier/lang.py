@@ -36,6 +36,10 @@ LANGDETECT_MIN_LETTERS = 80
 # and Tagalog seed line still found (stronger priors turn "Recomendaciones EL PAÍS" English).
 PRIOR_BONUS = 0.5
 DOC_BONUS = 0.3
+# Fading the context out over more letters (120, 200, or not at all) raises the gold figures
+# further (accuracy 0.8897 -> 0.8943 / 0.8949 / 0.8953, English content called foreign 34 -> 27 /
+# 27 / 24), but the gold has almost no lone foreign lines on a page: it turns a lone Spanish
+# "Noticias relacionadas" or "Cambiar de dispositivo" on an English page English.
 PRIOR_FADE_LETTERS = 50
 PRIOR_MIN_WEIGHT = 0.2
 SHORT_MIN_SCORE = 0.2

@@ -151,3 +151,12 @@ def test_a_headline_fasttext_half_reads_as_german_stays_english_amid_english():
     # A German sentence of the same length, which fastText is sure of, stays German.
     guesses, _ = identify([english, "Der Trainer lobt die Mannschaft sehr", english], LID)
     assert guesses[1].lang == "de"
+
+
+def test_lone_short_spanish_lines_on_an_english_page_stay_spanish():
+    # A paywall's or an edition's leftovers: a few Spanish words between English paragraphs.
+    english = "The Kremlin said that the two leaders spoke for an hour and a half and agreed to meet again soon."
+    texts = [english, "Cambiar de dispositivo", english, "Leer más tarde", english, "Noticias relacionadas"]
+    guesses, doc_lang = identify(texts, LID, LangdetectLID())
+    assert doc_lang == "en"
+    assert [g.lang for g in guesses[1::2]] == ["es", "es", "es"]
