@@ -191,13 +191,22 @@ BATCH_13 = {
     "train": {"l3s-gn1": 7, "dragnet": 9, "cleaneval": 6, "cleanportaleval": 2, "trafilatura-eval": 8},
 }
 BATCH_13_ANNOTATORS, BATCH_13_SECOND = ("P1", "P2", "P3", "P4", "P5", "P6"), ("P7", "P8")
+# Batch 14: train pages ranked as in batch 11, by the model retrained with batches 10-13
+# (commit 0d4da7d's), and a few dev pages by hash (dev had 6 lines of `other`, 16 of author_bio).
+BATCH_14 = {
+    "dev": {"dragnet": 1, "cleaneval": 1, "trafilatura-eval": 1},
+    "train": {"l3s-gn1": 7, "dragnet": 9, "cleaneval": 6, "cleanportaleval": 2, "trafilatura-eval": 8},
+}
+BATCH_14_ANNOTATORS, BATCH_14_SECOND = ("O1", "O2", "O3", "O4", "O5", "O6"), ("O7", "O8")
 # Batches whose train pages the model ranks, and by which labels. The ranking reads the model
-# in use when the batch was chosen (commit 367fd59's for batches 10, 11 and 13); after a
-# retraining the same command picks other pages, so data/gold/pages.csv is the record.
+# in use when the batch was chosen (commit 367fd59's for batches 10, 11 and 13, 0d4da7d's for
+# batch 14); after a retraining the same command picks other pages, so data/gold/pages.csv is
+# the record.
 LOW_LABELS = {
     10: ("caption", "author_bio", "user_comment", "paywall", "other"),
     11: ("caption", "author_bio", "paywall", "other"),
     13: ("caption", "author_bio", "paywall", "other"),
+    14: ("caption", "author_bio", "paywall", "other"),
 }
 CUES = {
     4: RARE_LABEL_CUES,
@@ -209,9 +218,10 @@ CUES = {
     10: BATCH_8_CUES,
     12: PAYWALL_CUES,
     13: BATCH_7_CUES,
+    14: BATCH_7_CUES,
 }
 CUES_REQUIRED = {9, 12}  # batches that take no page without a cue
-MAX_LINES_BY_BATCH = {9: 150, 10: 120, 11: 120, 12: 150, 13: 120}
+MAX_LINES_BY_BATCH = {9: 150, 10: 120, 11: 120, 12: 150, 13: 120, 14: 120}
 # Batches planned per split: the plan, the annotators, the second annotators.
 SPLIT_BATCHES = {
     5: (BATCH_5, BATCH_5_ANNOTATORS, BATCH_5_SECOND),
@@ -223,6 +233,7 @@ SPLIT_BATCHES = {
     11: (BATCH_11, BATCH_11_ANNOTATORS, BATCH_11_SECOND),
     12: (BATCH_12, BATCH_12_ANNOTATORS, BATCH_12_SECOND),
     13: (BATCH_13, BATCH_13_ANNOTATORS, BATCH_13_SECOND),
+    14: (BATCH_14, BATCH_14_ANNOTATORS, BATCH_14_SECOND),
 }
 
 
