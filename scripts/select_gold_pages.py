@@ -1,7 +1,7 @@
 """Choose the benchmark pages that get fine-grained gold labels, and who labels them.
 
 Deterministic: pages are ordered by a hash of their key, so re-running gives the same list (the
-batches ranked by the model give it only with the same model; see LOW_LABELS).
+batches ranked by the model give it only with the same model; see Batch.ranked_by).
 Writes data/gold/pages.csv. Usage: python scripts/select_gold_pages.py ../shared/data
 """
 
@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from classifier.benchmark import page_split
@@ -65,13 +66,12 @@ def main(data_dir: Path) -> None:
     print(f"{len(chosen)} pages, {sum(r[4] for r in chosen)} lines")
 
 
-# Later batches, train split only, labelled once each, appended so that earlier rows and
-# annotators stay as they were: python scripts/select_gold_pages.py DATA --batch N
-BATCHES = {
-    2: ({"l3s-gn1": 14, "dragnet": 20, "cleaneval": 14, "cleanportaleval": 6, "trafilatura-eval": 22}, "GHIJKL"),
-    3: ({"l3s-gn1": 14, "dragnet": 20, "cleaneval": 14, "cleanportaleval": 6, "trafilatura-eval": 22}, "MNOPQR"),
-    4: ({"l3s-gn1": 16, "dragnet": 22, "cleaneval": 10, "cleanportaleval": 6, "trafilatura-eval": 18}, "STUVWX"),
-}
+# Later batches, appended so that earlier rows and annotators stay as they were:
+#   python scripts/select_gold_pages.py DATA --batch N
+# Each batch's settings are one Batch in BATCHES, at the end; its plan and its cues come first.
+# Batches 2-4: train pages only, labelled once each.
+BATCH_2_3 = {"l3s-gn1": 14, "dragnet": 20, "cleaneval": 14, "cleanportaleval": 6, "trafilatura-eval": 22}
+BATCH_4 = {"l3s-gn1": 16, "dragnet": 22, "cleaneval": 10, "cleanportaleval": 6, "trafilatura-eval": 18}
 # Batch 5 doubles the fine-grained test and dev splits (per-label F1 on the rare labels
 # rested on a handful of lines) and adds train pages; a fifth of it is labelled twice.
 BATCH_5 = {
@@ -204,54 +204,52 @@ BATCH_15 = {
     "train": {"l3s-gn1": 8, "dragnet": 10, "cleaneval": 7, "cleanportaleval": 3, "trafilatura-eval": 10},
 }
 BATCH_15_ANNOTATORS, BATCH_15_SECOND = ("N1", "N2", "N3", "N4", "N5", "N6"), ("N7", "N8")
-# Batches whose train pages the model ranks, and by which labels. The ranking reads the model
-# in use when the batch was chosen (commit 367fd59's for batches 10, 11 and 13, 0d4da7d's for
-# batch 14, the one batch 14 trained for batch 15); after a retraining the same command picks
-# other pages, so data/gold/pages.csv is the record.
-LOW_LABELS = {
-    10: ("caption", "author_bio", "user_comment", "paywall", "other"),
-    11: ("caption", "author_bio", "paywall", "other"),
-    13: ("caption", "author_bio", "paywall", "other"),
-    14: ("caption", "author_bio", "paywall", "other"),
-    15: ("caption", "author_bio", "paywall", "other"),
-}
-CUES = {
-    4: RARE_LABEL_CUES,
-    5: RARE_LABEL_CUES,
-    6: BATCH_6_CUES,
-    7: BATCH_7_CUES,
-    8: BATCH_8_CUES,
-    9: BATCH_9_CUES,
-    10: BATCH_8_CUES,
-    12: PAYWALL_CUES,
-    13: BATCH_7_CUES,
-    14: BATCH_7_CUES,
-    15: BATCH_7_CUES,
-}
-CUES_REQUIRED = {9, 12}  # batches that take no page without a cue
-MAX_LINES_BY_BATCH = {9: 150, 10: 120, 11: 120, 12: 150, 13: 120, 14: 120, 15: 120}
-# Batches planned per split: the plan, the annotators, the second annotators.
-SPLIT_BATCHES = {
-    5: (BATCH_5, BATCH_5_ANNOTATORS, BATCH_5_SECOND),
-    6: (BATCH_6, BATCH_6_ANNOTATORS, BATCH_6_SECOND),
-    7: (BATCH_7, BATCH_7_ANNOTATORS, BATCH_7_SECOND),
-    8: (BATCH_8, BATCH_8_ANNOTATORS, BATCH_8_SECOND),
-    9: (BATCH_9, BATCH_9_ANNOTATORS, BATCH_9_SECOND),
-    10: (BATCH_10, BATCH_10_ANNOTATORS, BATCH_10_SECOND),
-    11: (BATCH_11, BATCH_11_ANNOTATORS, BATCH_11_SECOND),
-    12: (BATCH_12, BATCH_12_ANNOTATORS, BATCH_12_SECOND),
-    13: (BATCH_13, BATCH_13_ANNOTATORS, BATCH_13_SECOND),
-    14: (BATCH_14, BATCH_14_ANNOTATORS, BATCH_14_SECOND),
-    15: (BATCH_15, BATCH_15_ANNOTATORS, BATCH_15_SECOND),
+# The labels by which the model ranks a batch's train pages (see _by_expected_low_labels). The
+# ranking reads the model in use when the batch was chosen (commit 367fd59's for batches 10, 11
+# and 13, 0d4da7d's for batch 14, the one batch 14 trained for batch 15); after a retraining
+# the same command picks other pages, so data/gold/pages.csv is the record.
+LOW_LABELS = ("caption", "author_bio", "paywall", "other")
+
+
+@dataclass(frozen=True)
+class Batch:
+    plans: dict[str, dict[str, int]]  # split -> dataset -> pages
+    annotators: tuple[str, ...]
+    second: tuple[str, ...] = ()  # second annotators of every fifth page; none: labelled once
+    cues: re.Pattern | None = None  # pages whose text matches come first
+    cues_required: bool = False  # take no page without a cue
+    max_lines: int = MAX_LINES
+    ranked_by: tuple[str, ...] = ()  # labels by which the model ranks the train pages; none: by hash
+
+
+BATCHES = {
+    2: Batch({"train": BATCH_2_3}, tuple("GHIJKL")),
+    3: Batch({"train": BATCH_2_3}, tuple("MNOPQR")),
+    4: Batch({"train": BATCH_4}, tuple("STUVWX"), cues=RARE_LABEL_CUES),
+    5: Batch(BATCH_5, BATCH_5_ANNOTATORS, BATCH_5_SECOND, cues=RARE_LABEL_CUES),
+    6: Batch(BATCH_6, BATCH_6_ANNOTATORS, BATCH_6_SECOND, cues=BATCH_6_CUES),
+    7: Batch(BATCH_7, BATCH_7_ANNOTATORS, BATCH_7_SECOND, cues=BATCH_7_CUES),
+    8: Batch(BATCH_8, BATCH_8_ANNOTATORS, BATCH_8_SECOND, cues=BATCH_8_CUES),
+    9: Batch(BATCH_9, BATCH_9_ANNOTATORS, BATCH_9_SECOND, cues=BATCH_9_CUES, cues_required=True, max_lines=150),
+    10: Batch(
+        BATCH_10,
+        BATCH_10_ANNOTATORS,
+        BATCH_10_SECOND,
+        cues=BATCH_8_CUES,
+        max_lines=120,
+        ranked_by=LOW_LABELS + ("user_comment",),
+    ),
+    11: Batch(BATCH_11, BATCH_11_ANNOTATORS, BATCH_11_SECOND, max_lines=120, ranked_by=LOW_LABELS),
+    12: Batch(BATCH_12, BATCH_12_ANNOTATORS, BATCH_12_SECOND, cues=PAYWALL_CUES, cues_required=True, max_lines=150),
+    13: Batch(BATCH_13, BATCH_13_ANNOTATORS, BATCH_13_SECOND, cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
+    14: Batch(BATCH_14, BATCH_14_ANNOTATORS, BATCH_14_SECOND, cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
+    15: Batch(BATCH_15, BATCH_15_ANNOTATORS, BATCH_15_SECOND, cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
 }
 
 
 def add_batch(data_dir: Path, batch: int) -> None:
-    if batch in SPLIT_BATCHES:
-        plans, annotators, second = SPLIT_BATCHES[batch]
-    else:
-        plans = {"train": BATCHES[batch][0]}
-        annotators, second = tuple(BATCHES[batch][1]), ()
+    settings = BATCHES[batch]
+    plans, annotators, second = settings.plans, settings.annotators, settings.second
     path = Path("data/gold/pages.csv")
     rows = list(csv.reader(path.open(encoding="utf-8")))
     taken = {(r[0], r[1]) for r in rows[1:]}
@@ -267,7 +265,7 @@ def add_batch(data_dir: Path, batch: int) -> None:
 
 
 def _choose(data_dir: Path, batch: int, split: str, plan: dict[str, int], taken: set) -> list[list]:
-    added = []
+    settings, added = BATCHES[batch], []
     for dataset, quota in plan.items():
         candidates = []
         for line in (data_dir / f"{dataset}.jsonl").open(encoding="utf-8"):
@@ -278,16 +276,17 @@ def _choose(data_dir: Path, batch: int, split: str, plan: dict[str, int], taken:
                 continue
             text = (data_dir / record["txt_file"]).read_text(encoding="utf-8")
             lines = sum(1 for x in text.split("\n") if x.strip())
-            if not MIN_LINES <= lines <= MAX_LINES_BY_BATCH.get(batch, MAX_LINES):
+            if not MIN_LINES <= lines <= settings.max_lines:
                 continue
-            if batch in CUES_REQUIRED and not CUES[batch].search(text):
+            has_cue = settings.cues is not None and settings.cues.search(text) is not None
+            if settings.cues_required and not has_cue:
                 continue
             rank = hashlib.sha1(f"gold{batch}/{dataset}/{record['doc_id']}".encode()).hexdigest()
-            if batch in CUES and not CUES[batch].search(text):
+            if settings.cues is not None and not has_cue:
                 rank = "z" + rank  # pages with cues come first
             candidates.append((rank, record["doc_id"], record["txt_file"], lines, record.get("lang")))
-        if split == "train" and batch in LOW_LABELS:
-            candidates = _by_expected_low_labels(data_dir, candidates, LOW_LABELS[batch])
+        if split == "train" and settings.ranked_by:
+            candidates = _by_expected_low_labels(data_dir, candidates, settings.ranked_by)
         candidates.sort()
         foreign = [c for c in candidates if c[4] and c[4] not in COMMON_LANGS][: quota // 3]
         chosen = foreign + [c for c in candidates if c not in foreign][: quota - len(foreign)]
