@@ -204,9 +204,14 @@ BATCH_15 = {
     "train": {"l3s-gn1": 8, "dragnet": 10, "cleaneval": 7, "cleanportaleval": 3, "trafilatura-eval": 10},
 }
 BATCH_15_ANNOTATORS, BATCH_15_SECOND = ("N1", "N2", "N3", "N4", "N5", "N6"), ("N7", "N8")
+# Batch 16: train pages only, ranked by the model retrained with batch 15.
+BATCH_16 = {
+    "train": {"l3s-gn1": 8, "dragnet": 10, "cleaneval": 7, "cleanportaleval": 3, "trafilatura-eval": 10},
+}
+BATCH_16_ANNOTATORS, BATCH_16_SECOND = ("M1", "M2", "M3", "M4", "M5", "M6"), ("M7", "M8")
 # The labels by which the model ranks a batch's train pages (see _by_expected_low_labels). The
 # ranking reads the model in use when the batch was chosen (commit 367fd59's for batches 10, 11
-# and 13, 0d4da7d's for batch 14, the one batch 14 trained for batch 15); after a retraining
+# and 13, 0d4da7d's for batch 14, the one batch 14 trained for batch 15, fc430ff's for batch 16); after a retraining
 # the same command picks other pages, so data/gold/pages.csv is the record.
 LOW_LABELS = ("caption", "author_bio", "paywall", "other")
 
@@ -244,6 +249,7 @@ BATCHES = {
     13: Batch(BATCH_13, BATCH_13_ANNOTATORS, BATCH_13_SECOND, cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
     14: Batch(BATCH_14, BATCH_14_ANNOTATORS, BATCH_14_SECOND, cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
     15: Batch(BATCH_15, BATCH_15_ANNOTATORS, BATCH_15_SECOND, cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
+    16: Batch(BATCH_16, BATCH_16_ANNOTATORS, BATCH_16_SECOND, cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
 }
 
 
