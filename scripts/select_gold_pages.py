@@ -217,8 +217,9 @@ BATCH_17 = {
 BATCH_17_ANNOTATORS, BATCH_17_SECOND = ("L1", "L2", "L3", "L4", "L5", "L6"), ("L7", "L8")
 # The labels by which the model ranks a batch's train pages (see _by_expected_low_labels). The
 # ranking reads the model in use when the batch was chosen (commit 367fd59's for batches 10, 11
-# and 13, 0d4da7d's for batch 14, the one batch 14 trained for batch 15, fc430ff's for batch 16, 7f8cb75's for batch 17); after a retraining
-# the same command picks other pages, so data/gold/pages.csv is the record.
+# and 13, 0d4da7d's for batch 14, the one batch 14 trained for batch 15, fc430ff's for batch
+# 16, 7f8cb75's for batch 17); after a retraining the same command picks other pages, so
+# data/gold/pages.csv is the record.
 LOW_LABELS = ("caption", "author_bio", "paywall", "other")
 
 
