@@ -79,7 +79,6 @@ BATCH_5 = {
     "dev": {"l3s-gn1": 2, "dragnet": 3, "cleaneval": 2, "cleanportaleval": 2, "trafilatura-eval": 3},
     "train": {"l3s-gn1": 6, "dragnet": 8, "cleaneval": 5, "cleanportaleval": 3, "trafilatura-eval": 6},
 }
-BATCH_5_ANNOTATORS, BATCH_5_SECOND = ("Z1", "Z2", "Z3", "Z4", "Z5", "Z6"), ("Z7", "Z8")
 # Batches 4 and 5 favour pages likely to hold the rarest labels (captions, author bios, paywalls),
 # found by words in the page, so that those labels get enough training examples.
 RARE_LABEL_CUES = re.compile(
@@ -97,7 +96,6 @@ BATCH_6 = {
     "dev": {"l3s-gn1": 1, "dragnet": 2, "cleaneval": 1, "cleanportaleval": 1, "trafilatura-eval": 1},
     "train": {"l3s-gn1": 6, "dragnet": 7, "cleaneval": 5, "cleanportaleval": 3, "trafilatura-eval": 7},
 }
-BATCH_6_ANNOTATORS, BATCH_6_SECOND = ("W1", "W2", "W3", "W4", "W5", "W6"), ("W7", "W8")
 BATCH_6_CUES = re.compile(
     RARE_LABEL_CUES.pattern + r"|see also|read more:|also read|related:|lesen sie auch|mehr zum thema|"
     r"lea también|subscribe now|paywall|premium content|to continue reading|weiterlesen mit",
@@ -110,7 +108,6 @@ BATCH_7 = {
     "dev": {"l3s-gn1": 1, "dragnet": 1, "cleaneval": 1, "trafilatura-eval": 1},
     "train": {"l3s-gn1": 5, "dragnet": 6, "cleaneval": 4, "cleanportaleval": 2, "trafilatura-eval": 7},
 }
-BATCH_7_ANNOTATORS, BATCH_7_SECOND = ("V1", "V2", "V3", "V4", "V5", "V6"), ("V7", "V8")
 BATCH_7_CUES = re.compile(
     RARE_LABEL_CUES.pattern + r"|photograph:|image:|credit:|bild:|fotos?:|\(photo|staff writer|is a reporter|"
     r"is a writer|is an editor|writes about|contributor|subscribe|subscription|abonnieren|abonnement|"
@@ -124,7 +121,6 @@ BATCH_8 = {
     "dev": {"l3s-gn1": 1, "dragnet": 1, "cleaneval": 1, "trafilatura-eval": 1},
     "train": {"l3s-gn1": 5, "dragnet": 8, "cleaneval": 5, "cleanportaleval": 3, "trafilatura-eval": 7},
 }
-BATCH_8_ANNOTATORS, BATCH_8_SECOND = ("U1", "U2", "U3", "U4", "U5", "U6"), ("U7", "U8")
 BATCH_8_CUES = re.compile(
     BATCH_7_CUES.pattern + r"| says:| wrote:|\breply\b|\b\d+ (?:minutes?|hours?|days?|weeks?) ago|"
     r"comments? \(\d|\bresponses? to\b|antworten|kommentare? \(\d|comentarios? \(\d",
@@ -139,7 +135,6 @@ BATCH_9 = {
     "dev": {"l3s-gn1": 1, "cleanportaleval": 1, "trafilatura-eval": 1},
     "train": {"l3s-gn1": 2, "dragnet": 5, "cleaneval": 2, "cleanportaleval": 1, "trafilatura-eval": 6},
 }
-BATCH_9_ANNOTATORS, BATCH_9_SECOND = ("T1", "T2", "T3", "T4", "T5", "T6"), ("T7", "T8")
 BATCH_9_CUES = re.compile(
     r"^\W{0,3}(?:see also|read also|also read|also see|read more:|related:|related (?:stories|articles?):|"
     r"more:|watch:|further reading|you may also like|recommended:|lea (?:también|más|aquí|además)|"
@@ -159,7 +154,6 @@ BATCH_10 = {
     "dev": {"l3s-gn1": 1, "dragnet": 1, "trafilatura-eval": 1},
     "train": {"l3s-gn1": 3, "dragnet": 5, "cleaneval": 3, "cleanportaleval": 1, "trafilatura-eval": 4},
 }
-BATCH_10_ANNOTATORS, BATCH_10_SECOND = ("S1", "S2", "S3", "S4", "S5", "S6"), ("S7", "S8")
 # Batch 11 ranks again, without user_comment (batch 10 doubled its train lines, to 943, while
 # the other four gained 24 lines between them); its dev and test pages are taken by hash alone.
 BATCH_11 = {
@@ -167,7 +161,6 @@ BATCH_11 = {
     "dev": {"l3s-gn1": 1, "dragnet": 1, "trafilatura-eval": 1},
     "train": {"l3s-gn1": 7, "dragnet": 8, "cleaneval": 6, "cleanportaleval": 3, "trafilatura-eval": 8},
 }
-BATCH_11_ANNOTATORS, BATCH_11_SECOND = ("R1", "R2", "R3", "R4", "R5", "R6"), ("R7", "R8")
 # Batch 12 takes only pages with words of a subscription wall (paywall had 8 test lines and
 # 1 dev line): every such page not yet labelled, in every split, up to 150 lines.
 BATCH_12 = {
@@ -175,7 +168,6 @@ BATCH_12 = {
     "dev": {"l3s-gn1": 2, "cleaneval": 1, "trafilatura-eval": 2},
     "train": {"l3s-gn1": 5, "dragnet": 2, "cleaneval": 1, "trafilatura-eval": 16},
 }
-BATCH_12_ANNOTATORS, BATCH_12_SECOND = ("Q1", "Q2", "Q3", "Q4", "Q5", "Q6"), ("Q7", "Q8")
 PAYWALL_CUES = re.compile(
     r"subscribe to (?:continue|read)|subscribers? only|for subscribers|already a subscriber|to continue reading|"
     r"continue reading with|premium (?:content|article)|für abonnenten|abonnenten lesen|weiterlesen mit|"
@@ -190,37 +182,37 @@ BATCH_13 = {
     "dev": {"l3s-gn1": 1, "dragnet": 1, "trafilatura-eval": 1},
     "train": {"l3s-gn1": 7, "dragnet": 9, "cleaneval": 6, "cleanportaleval": 2, "trafilatura-eval": 8},
 }
-BATCH_13_ANNOTATORS, BATCH_13_SECOND = ("P1", "P2", "P3", "P4", "P5", "P6"), ("P7", "P8")
 # Batch 14: train pages ranked as in batch 11, by the model retrained with batches 10-13
 # (commit 0d4da7d's), and a few dev pages by hash (dev had 6 lines of `other`, 16 of author_bio).
 BATCH_14 = {
     "dev": {"dragnet": 1, "cleaneval": 1, "trafilatura-eval": 1},
     "train": {"l3s-gn1": 7, "dragnet": 9, "cleaneval": 6, "cleanportaleval": 2, "trafilatura-eval": 8},
 }
-BATCH_14_ANNOTATORS, BATCH_14_SECOND = ("O1", "O2", "O3", "O4", "O5", "O6"), ("O7", "O8")
 # Batch 15: train pages only, ranked again, by the model retrained with batch 14 (batch 14 lifted
 # the held-out line F1 from 0.788 to 0.807).
 BATCH_15 = {
     "train": {"l3s-gn1": 8, "dragnet": 10, "cleaneval": 7, "cleanportaleval": 3, "trafilatura-eval": 10},
 }
-BATCH_15_ANNOTATORS, BATCH_15_SECOND = ("N1", "N2", "N3", "N4", "N5", "N6"), ("N7", "N8")
 # Batch 16: train pages only, ranked by the model retrained with batch 15.
 BATCH_16 = {
     "train": {"l3s-gn1": 8, "dragnet": 10, "cleaneval": 7, "cleanportaleval": 3, "trafilatura-eval": 10},
 }
-BATCH_16_ANNOTATORS, BATCH_16_SECOND = ("M1", "M2", "M3", "M4", "M5", "M6"), ("M7", "M8")
 # Batch 17: the same, ranked by the model retrained with batch 16 (no cleanportaleval train
 # page of the line limit is left).
 BATCH_17 = {
     "train": {"l3s-gn1": 9, "dragnet": 11, "cleaneval": 8, "trafilatura-eval": 10},
 }
-BATCH_17_ANNOTATORS, BATCH_17_SECOND = ("L1", "L2", "L3", "L4", "L5", "L6"), ("L7", "L8")
 # The labels by which the model ranks a batch's train pages (see _by_expected_low_labels). The
 # ranking reads the model in use when the batch was chosen (commit 367fd59's for batches 10, 11
 # and 13, 0d4da7d's for batch 14, the one batch 14 trained for batch 15, fc430ff's for batch
 # 16, 7f8cb75's for batch 17); after a retraining the same command picks other pages, so
 # data/gold/pages.csv is the record.
 LOW_LABELS = ("caption", "author_bio", "paywall", "other")
+
+
+def team(letter: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A batch's annotators, named by its letter: six first ones and two second ones."""
+    return tuple(f"{letter}{i}" for i in range(1, 7)), (f"{letter}7", f"{letter}8")
 
 
 @dataclass(frozen=True)
@@ -238,26 +230,25 @@ BATCHES = {
     2: Batch({"train": BATCH_2_3}, tuple("GHIJKL")),
     3: Batch({"train": BATCH_2_3}, tuple("MNOPQR")),
     4: Batch({"train": BATCH_4}, tuple("STUVWX"), cues=RARE_LABEL_CUES),
-    5: Batch(BATCH_5, BATCH_5_ANNOTATORS, BATCH_5_SECOND, cues=RARE_LABEL_CUES),
-    6: Batch(BATCH_6, BATCH_6_ANNOTATORS, BATCH_6_SECOND, cues=BATCH_6_CUES),
-    7: Batch(BATCH_7, BATCH_7_ANNOTATORS, BATCH_7_SECOND, cues=BATCH_7_CUES),
-    8: Batch(BATCH_8, BATCH_8_ANNOTATORS, BATCH_8_SECOND, cues=BATCH_8_CUES),
-    9: Batch(BATCH_9, BATCH_9_ANNOTATORS, BATCH_9_SECOND, cues=BATCH_9_CUES, cues_required=True, max_lines=150),
+    5: Batch(BATCH_5, *team("Z"), cues=RARE_LABEL_CUES),
+    6: Batch(BATCH_6, *team("W"), cues=BATCH_6_CUES),
+    7: Batch(BATCH_7, *team("V"), cues=BATCH_7_CUES),
+    8: Batch(BATCH_8, *team("U"), cues=BATCH_8_CUES),
+    9: Batch(BATCH_9, *team("T"), cues=BATCH_9_CUES, cues_required=True, max_lines=150),
     10: Batch(
         BATCH_10,
-        BATCH_10_ANNOTATORS,
-        BATCH_10_SECOND,
+        *team("S"),
         cues=BATCH_8_CUES,
         max_lines=120,
         ranked_by=LOW_LABELS + ("user_comment",),
     ),
-    11: Batch(BATCH_11, BATCH_11_ANNOTATORS, BATCH_11_SECOND, max_lines=120, ranked_by=LOW_LABELS),
-    12: Batch(BATCH_12, BATCH_12_ANNOTATORS, BATCH_12_SECOND, cues=PAYWALL_CUES, cues_required=True, max_lines=150),
-    13: Batch(BATCH_13, BATCH_13_ANNOTATORS, BATCH_13_SECOND, cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
-    14: Batch(BATCH_14, BATCH_14_ANNOTATORS, BATCH_14_SECOND, cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
-    15: Batch(BATCH_15, BATCH_15_ANNOTATORS, BATCH_15_SECOND, cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
-    16: Batch(BATCH_16, BATCH_16_ANNOTATORS, BATCH_16_SECOND, cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
-    17: Batch(BATCH_17, BATCH_17_ANNOTATORS, BATCH_17_SECOND, cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
+    11: Batch(BATCH_11, *team("R"), max_lines=120, ranked_by=LOW_LABELS),
+    12: Batch(BATCH_12, *team("Q"), cues=PAYWALL_CUES, cues_required=True, max_lines=150),
+    13: Batch(BATCH_13, *team("P"), cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
+    14: Batch(BATCH_14, *team("O"), cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
+    15: Batch(BATCH_15, *team("N"), cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
+    16: Batch(BATCH_16, *team("M"), cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
+    17: Batch(BATCH_17, *team("L"), cues=BATCH_7_CUES, max_lines=120, ranked_by=LOW_LABELS),
 }
 
 
