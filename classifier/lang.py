@@ -5,6 +5,7 @@ the surrounding text's language as a prior for short units, ``und`` when too few
 from __future__ import annotations
 
 import importlib.util
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -209,10 +210,67 @@ def _resolve_long(top: list[tuple[str, float]], text: str, fallback: LangdetectL
     return LangGuess(lang, score)
 
 
-def _resolve_short(top: list[tuple[str, float]], prior: str, doc_lang: str, letters: int) -> LangGuess:
-    """fastText's guess, nudged towards the neighbours' and the document's language."""
+# wordfreq's names for lid.176's languages where they differ.
+WORDFREQ_CODES = {"tl": "fil", "no": "nb", "hr": "sh", "bs": "sh", "sr": "sh"}
+_WORD = re.compile(r"[^\W\d_]+")
+# A short unit's words, where fastText and the context disagree about it: each candidate
+# language gains this much per Zipf point its words are more common in than in the average
+# candidate, and a sure fastText guess is reconsidered when the context's language knows the
+# words this many Zipf points better. Chosen on the train and dev gold lines (19,919 with a
+# language): accuracy 0.8697 -> 0.8782, English content lines called foreign 47 -> 32,
+# foreign lines found 0.966 -> 0.970 (Spanish 0.976 -> 0.984, German 0.968 -> 0.969,
+# Tagalog 1.0 both); 0.375 a point found 29 English lines foreign but German 0.966. Leaving
+# out lines all in capitalised words (names: "Macarena Vidal Liy Javier G Cuesta" is now
+# Spanish) lost most of it (39 English lines foreign): headings are capitalised too.
+LEXICON_WEIGHT = 0.25
+LEXICON_VETO = 1.0
+
+
+class WordFrequencies:
+    """How common a line's words are in a language, from wordfreq's word lists: what a short
+    line's few words say where fastText's character n-grams say little ("Great news!" comes
+    out Slovak, "For sale: $599,900" Italian)."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, dict[str, float] | None] = {}
+
+    def _table(self, lang: str) -> dict[str, float] | None:
+        code = WORDFREQ_CODES.get(lang, lang)
+        if code not in self._tables:
+            import wordfreq
+
+            known = code in wordfreq.available_languages("small")
+            self._tables[code] = wordfreq.get_frequency_dict(code, wordlist="small") if known else None
+        return self._tables[code]
+
+    def zipf(self, text: str, langs: Sequence[str]) -> dict[str, float]:
+        """Per language with a word list, the mean Zipf frequency of the text's words (0 for
+        a word the list lacks; 7 is "the", 3 a rare word); nothing for a text in another
+        script than Latin."""
+        words = _WORD.findall(text.lower())
+        if not words or not is_latin_script(text):
+            return {}
+        out = {}
+        for lang in dict.fromkeys(langs):
+            table = self._table(lang) if lang != UND else None
+            if table is not None:
+                out[lang] = sum(math.log10(table[w]) + 9 if w in table else 0.0 for w in words) / len(words)
+        return out
+
+
+WORD_FREQUENCIES = WordFrequencies()
+
+
+def _resolve_short(top: list[tuple[str, float]], prior: str, doc_lang: str, letters: int, text: str) -> LangGuess:
+    """fastText's guess, nudged towards the neighbours' and the document's language and
+    the language the unit's words are common in."""
     lang, score = top[0]
-    if score >= SHORT_OVERRIDE:
+    # Words are weighed only where fastText and the context disagree: elsewhere they would
+    # rarely change the answer, and looking them up costs.
+    disputed = lang not in (prior, doc_lang)
+    words = WORD_FREQUENCIES.zipf(text, [c for c, _ in top] + [prior, doc_lang]) if disputed else {}
+    context_words = max(words.get(prior, 0.0), words.get(doc_lang, 0.0))
+    if score >= SHORT_OVERRIDE and context_words - words.get(lang, context_words) < LEXICON_VETO:
         return LangGuess(lang, score)
     combined = dict(top)
     # The fewer letters, the less fastText knows and the more the context counts.
@@ -220,6 +278,10 @@ def _resolve_short(top: list[tuple[str, float]], prior: str, doc_lang: str, lett
     for candidate, bonus in ((prior, PRIOR_BONUS), (doc_lang, DOC_BONUS)):
         if candidate != UND:
             combined[candidate] = combined.get(candidate, 0.0) + bonus * weight
+    if words:
+        mean = sum(words.values()) / len(words)
+        for candidate, value in words.items():
+            combined[candidate] = combined.get(candidate, 0.0) + LEXICON_WEIGHT * (value - mean)
     best = max(combined, key=combined.__getitem__)
     if combined[best] < SHORT_MIN_SCORE:
         return LangGuess(UND, combined[best])
@@ -289,7 +351,9 @@ def identify(
         elif count < MIN_LETTERS_FOR_LANG or not top:
             result.append(LangGuess(UND, 0.0))
         else:
-            result.append(_resolve_short(top, _local_language(first_pass, letters, i, doc_lang), doc_lang, count))
+            result.append(
+                _resolve_short(top, _local_language(first_pass, letters, i, doc_lang), doc_lang, count, texts[i])
+            )
     return result, doc_lang
 
 

@@ -160,3 +160,18 @@ def test_lone_short_spanish_lines_on_an_english_page_stay_spanish():
     guesses, doc_lang = identify(texts, LID, LangdetectLID())
     assert doc_lang == "en"
     assert [g.lang for g in guesses[1::2]] == ["es", "es", "es"]
+
+
+def test_a_short_line_takes_the_language_its_words_are_common_in():
+    english = "The Kremlin said that the two leaders spoke for an hour and a half and agreed to meet again."
+    spanish = "Si continúas leyendo en este dispositivo, no se podrá leer en el otro dispositivo."
+    short = ["Great news!", "For sale: $599,900", "Assists per game", "Noticias relacionadas", "Basahin pa ang iba"]
+    tops = LID.predict(short)
+    # What lid.176 alone says of the first three: not English.
+    assert all(top[0][0] != "en" for top in tops[:3])
+    guesses, doc_lang = identify([english, *short, english], LID)
+    assert doc_lang == "en"
+    assert [g.lang for g in guesses[1:-1]] == ["en", "en", "en", "es", "tl"]
+    # Amid Spanish, a Spanish line stays Spanish.
+    guesses, _ = identify([spanish, "Noticias relacionadas", spanish], LID)
+    assert guesses[1].lang == "es"
