@@ -206,7 +206,8 @@ def load_pages(settings: TrainSettings, splits: tuple[str, ...]) -> list[Trainin
     pages: list[TrainingPage] = []
     taken: Counter = Counter()
     kwargs = {"datasets": settings.datasets} if settings.datasets else {}
-    for page in read_benchmark(settings.data_dir, splits=splits, **kwargs):
+    benchmark = read_benchmark(settings.data_dir, splits=splits, **kwargs) if settings.data_dir else ()
+    for page in benchmark:
         if settings.max_pages is not None:
             if taken[(page.dataset, page.split)] >= settings.max_pages:
                 continue
@@ -217,7 +218,14 @@ def load_pages(settings: TrainSettings, splits: tuple[str, ...]) -> list[Trainin
         dataset, _, doc_id = key.partition("/")
         split = next(iter(lines.values()))[1]
         if dataset == "seeds" and split in splits and repo_data is not None:
-            text = (repo_data / "sample" / f"{doc_id}.txt").read_text(encoding="utf-8")
+            path = repo_data / "sample" / f"{doc_id}.txt"
+            if not path.is_file():
+                raise InputError(
+                    f"{settings.gold_path} labels the seed page {doc_id}, whose text is read from {path}, "
+                    "which does not exist. Keep the gold file in data/gold/ beside data/sample/, "
+                    "or copy the seed pages there."
+                )
+            text = path.read_text(encoding="utf-8")
             pages.append(page_from_gold_only(key, text, lines, split))
     return pages
 

@@ -1,9 +1,10 @@
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-from classifier.errors import ModelError
+from classifier.errors import InputError, ModelError
 from classifier.relevance import (
     LINE_START,
     MODEL_FILES,
@@ -13,7 +14,15 @@ from classifier.relevance import (
     feature_names,
     stack_names,
 )
-from classifier.train import MEMBER_PREFIX, _fold, excerpts, fit_model, join_members, without_blank_lines
+from classifier.train import (
+    MEMBER_PREFIX,
+    _fold,
+    excerpts,
+    fit_model,
+    join_members,
+    load_pages,
+    without_blank_lines,
+)
 
 from .conftest import SEED_HELD_OUT, seed_pages, tiny_settings
 
@@ -133,3 +142,14 @@ def test_members_trained_with_other_seeds_are_averaged_in(tmp_path):
     (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelError, match="gone lacks meta.json"):
         RelevanceModel(tmp_path)
+
+
+def test_gold_naming_a_seed_page_whose_text_is_missing_says_where_it_looked(tmp_path):
+    gold = tmp_path / "elsewhere" / "gold.csv"
+    gold.parent.mkdir()
+    gold.write_text(
+        "dataset,doc_id,split,line,start,end,label,lang\nseeds,000_abc,train,0,0,5,heading,en\n", encoding="utf-8"
+    )
+    settings = dataclasses.replace(tiny_settings(tmp_path / "out"), gold_path=gold)
+    with pytest.raises(InputError, match=r"seed page 000_abc.*sample.*000_abc\.txt.*does not exist"):
+        load_pages(settings, ("train",))
