@@ -1,5 +1,6 @@
 """Language of each unit: fastText lid.176 first, langdetect where fastText is unsure,
-the surrounding text's language as a prior for short units, ``und`` when too few letters.
+the surrounding text's language as a prior for short units and their words' frequencies
+where the two disagree, ``und`` when too few letters.
 """
 
 from __future__ import annotations

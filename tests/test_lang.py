@@ -175,3 +175,17 @@ def test_a_short_line_takes_the_language_its_words_are_common_in():
     # Amid Spanish, a Spanish line stays Spanish.
     guesses, _ = identify([spanish, "Noticias relacionadas", spanish], LID)
     assert guesses[1].lang == "es"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_word_frequencies_answer_any_text_in_range(text):
+    from classifier.lang import WORD_FREQUENCIES
+
+    zipf = WORD_FREQUENCIES.zipf(text, ["en", "es", "tl", "de", "xx", UND])
+    assert set(zipf) <= {"en", "es", "tl", "de"}  # no list for "xx" or "und"
+    assert all(0.0 <= value <= 8.0 for value in zipf.values())
+    # A unit of any text next to English prose gets a language or und, never an error.
+    english = "The Kremlin said that the two leaders spoke for an hour and a half and agreed to meet again."
+    guesses, _ = identify([english, text, english], LID)
+    assert len(guesses) == 3 and isinstance(guesses[1].lang, str)
