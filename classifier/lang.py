@@ -6,12 +6,13 @@ where the two disagree, ``und`` when too few letters.
 from __future__ import annotations
 
 import importlib.util
-import math
 import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+
+import numpy as np
 
 from classifier.config import (
     FASTTEXT_CONFIDENT,
@@ -230,18 +231,23 @@ LEXICON_VETO = 1.0
 class WordFrequencies:
     """How common a line's words are in a language, from wordfreq's word lists: what a short
     line's few words say where fastText's character n-grams say little ("Great news!" comes
-    out Slovak, "For sale: $599,900" Italian)."""
+    out Slovak, "For sale: $599,900" Italian).
+
+    A list is kept as sorted word hashes and their Zipf frequencies, about 1 MB a language:
+    as Python dicts (wordfreq's own lookup) the 40-odd lists a corpus may touch take 200 MB
+    in every worker process."""
 
     def __init__(self) -> None:
-        self._tables: dict[str, dict[str, float] | None] = {}
+        self._tables: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
 
-    def _table(self, lang: str) -> dict[str, float] | None:
+    def _table(self, lang: str) -> tuple[np.ndarray, np.ndarray] | None:
         code = WORDFREQ_CODES.get(lang, lang)
         if code not in self._tables:
             import wordfreq
 
-            known = code in wordfreq.available_languages("small")
-            self._tables[code] = wordfreq.get_frequency_dict(code, wordlist="small") if known else None
+            path = wordfreq.available_languages("small").get(code)
+            table = _hashed_zipf(wordfreq.read_cBpack(path)) if path else None
+            self._tables[code] = table if table is not None and len(table[0]) else None
         return self._tables[code]
 
     def zipf(self, text: str, langs: Sequence[str]) -> dict[str, float]:
@@ -251,12 +257,25 @@ class WordFrequencies:
         words = _WORD.findall(text.lower())
         if not words or not is_latin_script(text):
             return {}
+        keys = np.array([hash(word) for word in words], dtype=np.int64)
         out = {}
         for lang in dict.fromkeys(langs):
             table = self._table(lang) if lang != UND else None
             if table is not None:
-                out[lang] = sum(math.log10(table[w]) + 9 if w in table else 0.0 for w in words) / len(words)
+                hashes, zipfs = table
+                at = np.minimum(np.searchsorted(hashes, keys), len(hashes) - 1)
+                out[lang] = float(np.where(hashes[at] == keys, zipfs[at], 0.0).mean())
         return out
+
+
+def _hashed_zipf(buckets: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """A cBpack word list (bucket i: the words of frequency 10^(-i/100)) as word hashes, sorted,
+    and their Zipf frequencies (9 + log10 of the frequency). Hashes are Python's, valid in the
+    process that made them, which is the only one that reads them."""
+    hashes = np.array([hash(word) for bucket in buckets for word in bucket], dtype=np.int64)
+    zipfs = np.concatenate([np.full(len(b), 9 - i / 100, dtype=np.float32) for i, b in enumerate(buckets)] or [[]])
+    order = np.argsort(hashes, kind="stable")
+    return hashes[order], zipfs[order].astype(np.float32)
 
 
 WORD_FREQUENCIES = WordFrequencies()
