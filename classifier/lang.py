@@ -273,9 +273,9 @@ def _hashed_zipf(buckets: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
     and their Zipf frequencies (9 + log10 of the frequency). Hashes are Python's, valid in the
     process that made them, which is the only one that reads them."""
     hashes = np.array([hash(word) for bucket in buckets for word in bucket], dtype=np.int64)
-    zipfs = np.concatenate([np.full(len(b), 9 - i / 100, dtype=np.float32) for i, b in enumerate(buckets)] or [[]])
+    zipfs = np.fromiter((9 - i / 100 for i, b in enumerate(buckets) for _ in b), dtype=np.float32, count=len(hashes))
     order = np.argsort(hashes, kind="stable")
-    return hashes[order], zipfs[order].astype(np.float32)
+    return hashes[order], zipfs[order]
 
 
 WORD_FREQUENCIES = WordFrequencies()
