@@ -15,7 +15,7 @@ from rich.table import Table
 
 from classifier import __version__
 from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_GLOB, DEFAULT_SEED, DEFAULT_TEXT_COLUMN
-from classifier.errors import ClassifierError
+from classifier.errors import ClassifierError, InputError
 from classifier.readers import InputFormat
 from classifier.types import Profile
 from classifier.write import OutputFormat
@@ -239,22 +239,40 @@ def train(
             "figures, twice the training time, labelling takes about 60% longer."
         ),
     ] = True,
+    language_only: Annotated[
+        bool,
+        typer.Option(
+            help="Train only the und model (names, handles and brands have no language) from the gold's "
+            "languages, into the existing model folder OUTPUT: about a minute."
+        ),
+    ] = False,
 ) -> None:
     """Train the relevance model on the benchmark pages' train split and the gold labels.
 
     The test split is never read. Writes content.ftz, labels.ftz, the gzipped LightGBM
     models and meta.json into OUTPUT (and a member model in a sub-folder); the dev split
-    picks the content threshold.
+    picks the content threshold. With gold languages, it also learns which short lines are
+    names, handles or brands (language und): lang_und.gbm.txt.gz.
 
     Example: classifier train --data ../shared/data -o models
     """
-    from classifier.train import TrainSettings, train_relevance
+    from classifier.train import TrainSettings, train_relevance, train_und
 
+    progress = lambda message: err.print(f"[dim]{message}[/dim]")  # noqa: E731
+    if language_only:
+        if gold is None:
+            _fail(InputError("--language-only learns from the gold's languages: pass --gold."))
+        try:
+            und = train_und(gold, data, output, seed, progress)
+        except ClassifierError as error:
+            _fail(error)
+        typer.echo(json.dumps({"model": str(output), "und": und}, indent=2))
+        return
     settings = TrainSettings(data_dir=data, gold_path=gold, out_dir=output, seed=seed, max_pages=max_pages)
     try:
         result = train_relevance(
             settings if members else replace(settings, member_seeds=()),
-            progress=lambda message: err.print(f"[dim]{message}[/dim]"),
+            progress=progress,
         )
     except ClassifierError as error:
         _fail(error)

@@ -35,6 +35,7 @@ class GoldDocument:
     dataset: str
     text: str
     units: tuple[tuple[int, int, str, str], ...]  # start, end, label, lang
+    split: str = ""  # the file's split column, where it has one
 
 
 def _read_table(path: Path):
@@ -93,7 +94,8 @@ def read_gold(
             text = _rebuild(rows)
         else:
             text = texts[(dataset, doc_id)]
-        documents.append(GoldDocument(str(doc_id), str(dataset), text, units))
+        split = str(rows["split"].iloc[0]) if "split" in rows.columns else ""
+        documents.append(GoldDocument(str(doc_id), str(dataset), text, units, split))
     return documents
 
 
@@ -231,9 +233,12 @@ def evaluate(
         "accuracy": round(float(np.mean(lang_t[has_lang] == lang_p[has_lang])), 4) if has_lang.any() else 0.0,
         "english_content_called_foreign": int(np.sum(english_body & ~np.isin(lang_p, ["en", "und"]))),
     }
-    for code in sorted(set(lang_t[has_lang]) - {"en", "und"}):
+    for code in sorted(set(lang_t[has_lang])):
         mask = lang_t == code
         language[f"recall_{code}"] = round(float(np.mean(lang_p[mask] == code)), 4)
+    if (lang_p[has_lang] == "und").any():
+        # Of the lines called und, the share that are: und taken for too many names costs languages.
+        language["precision_und"] = round(float(np.mean(lang_t[has_lang & (lang_p == "und")] == "und")), 4)
     return EvalReport(
         units=len(truth),
         documents=len(gold),

@@ -14,7 +14,7 @@ from typing import TypeVar
 import numpy as np
 
 from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_PROFILE, UND, default_model_dir
-from classifier.lang import FastTextLID, LangdetectLID, identify
+from classifier.lang import FastTextLID, LangdetectLID, UndModel, identify
 from classifier.readers import read_corpus
 from classifier.relevance import LABELS, PREDICT_BATCH_LINES, LinePrediction, RelevanceModel
 from classifier.segment import Line, batches, join_units, split_lines
@@ -51,9 +51,9 @@ class Labeller:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self.relevance = RelevanceModel(
-            self.settings.model_dir or default_model_dir(), self.settings.model_threads, self.settings.use_members
-        )
+        model_dir = self.settings.model_dir or default_model_dir()
+        self.relevance = RelevanceModel(model_dir, self.settings.model_threads, self.settings.use_members)
+        self.und = UndModel.from_dir(model_dir, self.settings.model_threads)
         self.lid = FastTextLID()
         self.fallback = LangdetectLID() if self.settings.use_langdetect else None
 
@@ -74,7 +74,7 @@ class Labeller:
         )
         tops_per_doc = self._language_tops(lines_per_doc)
         for doc, lines, prediction, tops in zip(documents, lines_per_doc, predictions, tops_per_doc, strict=True):
-            guesses, doc_lang = identify([line.text for line in lines], self.lid, self.fallback, tops)
+            guesses, doc_lang = identify([line.text for line in lines], self.lid, self.fallback, tops, self.und)
             yield self._labelled_units(doc, lines, prediction, guesses, doc_lang)
 
     def _labelled_units(

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -70,9 +71,25 @@ def test_errors_are_one_line_with_the_fix(tiny_model, tmp_path):
 
 def test_default_model_ships_with_the_package():
     from classifier.config import default_model_dir
+    from classifier.lang import UndModel
     from classifier.relevance import RelevanceModel
 
     RelevanceModel(default_model_dir())
+    assert UndModel.from_dir(default_model_dir()) is not None
+
+
+def test_train_language_only_adds_the_und_model_to_a_model_folder(tiny_model, tmp_path):
+    from .test_train import _names_gold
+
+    gold = _names_gold(tmp_path / "gold.csv")
+    result = runner.invoke(app, ["train", "--language-only", "--gold", str(gold), "-o", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "holds no model" in result.output and "classifier train" in result.output
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    result = runner.invoke(app, ["train", "--language-only", "--gold", str(gold), "-o", str(model)])
+    assert result.exit_code == 0, result.output
+    reported = json.loads(result.stdout[result.stdout.index("{") :])
+    assert reported["und"]["train_und"] == 144 and (model / "lang_und.gbm.txt.gz").is_file()
 
 
 def test_jobs_give_the_same_output_in_the_same_order(tiny_model, tmp_path):

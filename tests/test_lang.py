@@ -1,5 +1,6 @@
 import re
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -189,3 +190,26 @@ def test_word_frequencies_answer_any_text_in_range(text):
     english = "The Kremlin said that the two leaders spoke for an hour and a half and agreed to meet again."
     guesses, _ = identify([english, text, english], LID)
     assert len(guesses) == 3 and isinstance(guesses[1].lang, str)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=50), max_size=6))
+def test_und_features_of_any_lines_are_finite_and_in_range(texts):
+    from classifier.lang import UND_FEATURES, und_candidates, und_matrix
+
+    english = "The Kremlin said that the two leaders spoke for an hour and a half and agreed to meet again."
+    texts = [english, *texts, english]
+    tops = LID.predict(texts)
+    guesses, doc_lang = identify(texts, LID, tops=tops)
+    letters = [letter_count(text) for text in texts]
+    rows = und_candidates(texts, guesses, letters)
+    matrix = und_matrix(texts, tops, letters, guesses, doc_lang, rows)
+    assert matrix.shape == (len(rows), len(UND_FEATURES)) and np.isfinite(matrix).all()
+    shares = [UND_FEATURES.index(name) for name in ("capitalised_share", "all_capitals_share", "digit_share")]
+    zipfs = [UND_FEATURES.index(name) for name in ("zipf_guess", "zipf_document", "zipf_least_guess")]
+    assert ((matrix[:, shares] >= 0) & (matrix[:, shares] <= 1)).all()
+    assert ((matrix[:, zipfs] >= 0) & (matrix[:, zipfs] <= 8)).all()
+    # Each row is its line's alone: the same line asked about by itself gives the same row.
+    for k, i in enumerate(rows):
+        alone = und_matrix(texts, tops, letters, guesses, doc_lang, [i])
+        assert np.allclose(alone[0], matrix[k])

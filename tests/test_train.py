@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -153,3 +154,76 @@ def test_gold_naming_a_seed_page_whose_text_is_missing_says_where_it_looked(tmp_
     settings = dataclasses.replace(tiny_settings(tmp_path / "out"), gold_path=gold)
     with pytest.raises(InputError, match=r"seed page 000_abc.*sample.*000_abc\.txt.*does not exist"):
         load_pages(settings, ("train",))
+
+
+# Names and handles are `und` in the gold, short phrases English; the und model must learn the
+# difference from the gold's languages alone, and the labeller then apply it to unseen names.
+FIRST_NAMES = ["Marta", "Olu", "Kasia", "Thabo", "Ingrid", "Rafael", "Yuki", "Anouk", "Dmitri", "Siobhan", "Tariq"]
+LAST_NAMES = ["Kowalczyk", "Okonkwo", "Haugland", "Nakashima", "Brennan", "Vasquez", "Lindqvist", "Adeyemi", "Moreau"]
+PHRASES = ["Read more", "Sign up today", "Share this story", "Latest news", "Most popular", "Leave a comment"]
+PHRASES += ["Back to top", "Contact us", "Terms of use", "Follow us", "Related stories", "Log in"]
+BODY = (
+    "The city council approved the new budget on Tuesday after a long debate about school funding "
+    "and the repair of roads that residents have complained about for years."
+)
+
+
+def _names_gold(path, documents: int = 48):
+    rows = []
+    for d in range(documents):
+        first = [FIRST_NAMES[(d + k) % len(FIRST_NAMES)] for k in range(3)]
+        last = [LAST_NAMES[(d * 2 + k) % len(LAST_NAMES)] for k in range(3)]
+        lines = [(BODY, "body", "en")]
+        lines += [(f"{f} {s}", "byline", "und") for f, s in zip(first, last, strict=True)]
+        lines += [(f"@{first[0].lower()}{last[0].lower()}", "navigation", "und")]
+        lines += [(PHRASES[(d + k) % len(PHRASES)], "navigation", "en") for k in range(3)]
+        start = 0
+        for text, label, lang in lines:
+            split = "train" if d < 36 else "dev"
+            rows.append({"doc_id": f"d{d}", "start": start, "end": start + len(text), "label": label})
+            rows[-1].update(lang=lang, text=text, split=split)
+            start += len(text) + 2
+    import pandas as pd
+
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def _languages(model_dir, text):
+    from classifier.pipeline import Labeller, Settings
+    from classifier.types import Document
+
+    units = Labeller(Settings(model_dir=model_dir)).label_chunk([Document("doc", text)])[0]
+    return {unit.unit.text: unit.lang.lang for unit in units}
+
+
+def test_the_und_model_learns_that_names_have_no_language(tiny_model, tmp_path):
+    from classifier.lang import UND_MODEL_FILE
+    from classifier.train import train_und
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    und = train_und(_names_gold(tmp_path / "gold.csv"), None, model)
+    assert (model / UND_MODEL_FILE).is_file() and json.loads((model / "meta.json").read_text())["und"] == und
+    assert und["train_und"] == 36 * 4 and und["dev"]["und_recall_without"] < 0.5 < und["dev"]["und_recall"]
+    assert und["dev"]["accuracy"] > und["dev"]["accuracy_without"]
+    assert "names, handles and brands" in (model / "README.md").read_text()
+    # Unseen names: a language without the model, none with it; a phrase stays English.
+    text = f"{BODY}\n\nBongani Szczepanski\n\nShare this story\n\n{BODY}"
+    assert _languages(tiny_model, text)["Bongani Szczepanski"] == "en"
+    assert _languages(model, text) == {BODY: "en", "Bongani Szczepanski": "und", "Share this story": "en"}
+
+
+def test_an_und_model_of_other_features_is_refused(tiny_model, tmp_path):
+    from classifier.lang import UndModel
+    from classifier.train import train_und
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    train_und(_names_gold(tmp_path / "gold.csv"), None, model)
+    meta = json.loads((model / "meta.json").read_text())
+    meta["und"]["features"] = meta["und"]["features"][:-1]
+    (model / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="other features.*--language-only"):
+        UndModel.from_dir(model)
+    assert UndModel.from_dir(tiny_model) is None  # a model folder without one labels without one
