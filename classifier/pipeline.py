@@ -17,7 +17,7 @@ from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_PROFILE, UND, default_
 from classifier.lang import FastTextLID, LangdetectLID, UndModel, identify
 from classifier.readers import read_corpus
 from classifier.relevance import LABELS, PREDICT_BATCH_LINES, LinePrediction, RelevanceModel
-from classifier.segment import Line, batches, join_units, split_lines
+from classifier.segment import Line, batches, join_units, reading_lines
 from classifier.types import Document, LabelledUnit, LangGuess, Profile, Summary, Verdict
 
 CHUNKS_AHEAD_PER_JOB = 2
@@ -68,7 +68,7 @@ class Labeller:
     def iter_chunk(self, documents: list[Document]) -> Iterator[list[LabelledUnit]]:
         """Labelled units of each document of a chunk, one document at a time; line
         repetition across documents is counted within the chunk."""
-        lines_per_doc = [split_lines(doc.text) for doc in documents]
+        lines_per_doc = [reading_lines(doc.text) for doc in documents]
         predictions = self.relevance.predict(
             [(lines, len(doc.text)) for doc, lines in zip(documents, lines_per_doc, strict=True)]
         )

@@ -122,3 +122,23 @@ def test_model_trained_on_other_text_format_is_refused(tiny_model, tmp_path):
     (copy / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelError, match="trained on text written otherwise.*Retrain it with `classifier train`"):
         Labeller(Settings(model_dir=copy))
+
+
+def test_a_hard_wrapped_paragraph_is_labelled_whole(tiny_model):
+    import textwrap
+
+    from .test_segment import ARTICLE
+
+    wrapped = ["\n".join(textwrap.wrap(paragraph, 72)) for paragraph in ARTICLE]
+    text = "\n\n".join(["Home\nWorld", *wrapped, "Share this"])
+    units = label_text(text, Settings(model_dir=tiny_model))
+    # Each wrapped paragraph is one unit with one label and language, its line breaks kept.
+    article_units = [u for u in units if u.unit.text in wrapped]
+    assert [u.unit.text for u in article_units] == wrapped
+    assert all(u.lang.lang == "en" for u in article_units)
+    assert all(a.unit.end < b.unit.start for a, b in zip(units, units[1:], strict=False))
+    # ... and is read as the same paragraph written on one line would be.
+    as_written = label_text("\n\n".join(["Home\nWorld", *ARTICLE, "Share this"]), Settings(model_dir=tiny_model))
+    assert [(u.verdict.label, round(u.verdict.content_score, 6)) for u in units] == [
+        (u.verdict.label, round(u.verdict.content_score, 6)) for u in as_written
+    ]

@@ -1,10 +1,11 @@
 import re
+import textwrap
 import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier.segment import join_units, normalise, split_lines
+from classifier.segment import join_units, normalise, reading_lines, split_lines
 from classifier.types import Document
 
 
@@ -85,3 +86,56 @@ def test_batches_cover_every_document_once_in_order(line_counts, max_lines):
     for batch in found[:-1]:
         counts = [line_counts[i] for i in batch]
         assert sum(counts) >= max_lines > sum(counts[:-1])  # closed as soon as it is full
+
+
+ARTICLE = [
+    "The city council approved the new budget on Tuesday after a long debate about school funding, "
+    "the repair of roads that residents have complained about for years, and the cost of the new library.",
+    "Opponents said the plan relied on optimistic forecasts of tax revenue and warned that the city "
+    "could face a shortfall next spring if the economy slows, as several analysts now expect it to.",
+    "The mayor, who had pushed for the budget since the summer, called the vote a victory for the "
+    "neighbourhoods that had waited longest for new pavements, bus shelters and street lights.",
+]
+
+
+def test_a_hard_wrapped_paragraph_is_read_as_one_line():
+    # As lynx writes a page: every paragraph broken at 70 characters, a menu and a credit line.
+    blocks = ["Home\nWorld\nSport"] + ["\n".join(textwrap.wrap(p, 70)) for p in ARTICLE] + ["Photo: Jane Doe"]
+    text = "\n\n".join(blocks)
+    lines = reading_lines(text)
+    assert [line.text for line in lines] == ["Home", "World", "Sport", *blocks[1:4], "Photo: Jane Doe"]
+    assert all(text[line.start : line.end] == line.text for line in lines)
+    assert len(split_lines(text)) == len(lines) + 6  # three lines a paragraph, read as one
+    # Written with its own line breaks the same page is read line by line.
+    text = "\n\n".join(["Home\nWorld\nSport", *ARTICLE, "Photo: Jane Doe"])
+    assert reading_lines(text) == split_lines(text)
+
+
+def test_short_lines_of_a_menu_are_not_taken_for_a_wrapped_paragraph():
+    menu = "\n".join(["News", "Politics", "Business", "Sport", "Culture", "Opinion", "Weather", "Podcasts"] * 3)
+    assert reading_lines(menu) == split_lines(menu)
+
+
+WORDS = st.text(alphabet=st.sampled_from(list("abcdé\u00a0")), min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(WORDS, max_size=40), max_size=8),
+    st.one_of(st.none(), st.integers(min_value=10, max_value=170)),
+    st.sampled_from(["\n", "\r\n", "\n\n", "\n \n"]),
+)
+def test_reading_lines_cover_every_line_once_in_order(paragraphs, width, separator):
+    # Paragraphs as written, or hard-wrapped at any width (some of them wrapped, some not).
+    written = [" ".join(words) for words in paragraphs]
+    if width is not None:
+        written = [separator.join(textwrap.wrap(p, width)) if k % 3 else p for k, p in enumerate(written)]
+    text = "\n\n".join(written)
+    physical, read = split_lines(text), reading_lines(text)
+    assert all(text[line.start : line.end] == line.text for line in read)
+    assert all(a.end < b.start for a, b in zip(read, read[1:], strict=False))
+    # Every physical line lies inside exactly one read line, of its block.
+    for line in physical:
+        owners = [r for r in read if r.start <= line.start and line.end <= r.end]
+        assert len(owners) == 1 and owners[0].paragraph == line.paragraph
+    assert {r.start for r in read} <= {line.start for line in physical}
