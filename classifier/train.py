@@ -53,7 +53,7 @@ from classifier.relevance import (
     stack_names,
     stacked_matrix,
 )
-from classifier.segment import Line, split_lines
+from classifier.segment import Line, reading_lines, split_lines
 from classifier.types import Label, Role
 
 LABEL_INDEX = {label.value: i for i, label in enumerate(LABELS)}
@@ -702,9 +702,9 @@ def _und_line(meta: dict) -> str:
         f"- `{UND_MODEL_FILE}` (trained {und.get('trained', meta['trained'])}): a small LightGBM model over\n"
         f"  {len(und['features'])} features of a short line (letters, capitals, how common its words are in the\n"
         "  guessed language) that tells names, handles and brands from words of a language and calls them\n"
-        f"  `und` (from probability {und['threshold']}). It learnt from\n"
-        f"  the {und['train_lines']} short gold lines (train split) that the language step names a language,\n"
-        f"  {und['train_und']} of them `und` in the gold.{measured}\n"
+        f"  `und` (from probability {und['threshold']}). It learnt from the {und['train_lines']} short gold lines\n"
+        f"  (train split) that the language step names a language, {und['train_und']} of them `und` in the\n"
+        f"  gold.{measured}\n"
     )
 
 
@@ -776,7 +776,7 @@ class UndRows:
 def _und_rows(documents: Sequence, lid: FastTextLID, fallback: LangdetectLID | None) -> UndRows:
     matrices, asked, gold, guessed = [], [], [], []
     for doc in documents:
-        lines = split_lines(doc.text)
+        lines = reading_lines(doc.text)  # as the labeller reads them
         starts = [line.start for line in lines]
         texts = [line.text for line in lines]
         tops = lid.predict(texts)
