@@ -857,5 +857,19 @@ def train_und(
         und["dev"] = _und_figures(dev, booster.predict(dev.features), UND_THRESHOLD)
     meta["und"] = und
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    (model_dir / "README.md").write_text(model_card(meta), encoding="utf-8")
+    _rewrite_card(model_dir / "README.md", meta)
     return und
+
+
+def _rewrite_card(card: Path, meta: dict) -> None:
+    """Write the model card anew but keep its held-out figures: retraining only the und model
+    leaves the relevance model they measure as it was (their language lines go stale until
+    ``scripts/benchmark.py`` runs again)."""
+    held_out = ""
+    if card.is_file():
+        _, mark, rest = card.read_text(encoding="utf-8").partition(HELD_OUT_MARK)
+        held_out = mark + rest
+    fresh = model_card(meta)
+    if held_out and HELD_OUT_MARK in fresh:
+        fresh = fresh.split(HELD_OUT_MARK)[0] + held_out
+    card.write_text(fresh, encoding="utf-8")

@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from classifier.cli import app
+from classifier.train import HELD_OUT_MARK
 
 from .conftest import SAMPLE
 
@@ -86,10 +87,17 @@ def test_train_language_only_adds_the_und_model_to_a_model_folder(tiny_model, tm
     assert result.exit_code == 1 and "holds no model" in result.output and "classifier train" in result.output
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
+    # The held-out figures measure the relevance model, which --language-only leaves alone.
+    card = model / "README.md"
+    head = card.read_text(encoding="utf-8").split(HELD_OUT_MARK)[0]
+    card.write_text(head + HELD_OUT_MARK + "\n## Held-out figures\nline F1 0.123\n", encoding="utf-8")
     result = runner.invoke(app, ["train", "--language-only", "--gold", str(gold), "-o", str(model)])
     assert result.exit_code == 0, result.output
     reported = json.loads(result.stdout[result.stdout.index("{") :])
     assert reported["und"]["train_und"] == 144 and (model / "lang_und.gbm.txt.gz").is_file()
+    rewritten = card.read_text(encoding="utf-8")
+    assert rewritten.endswith(HELD_OUT_MARK + "\n## Held-out figures\nline F1 0.123\n")
+    assert "lang_und.gbm.txt.gz" in rewritten.split(HELD_OUT_MARK)[0]
 
 
 def test_jobs_give_the_same_output_in_the_same_order(tiny_model, tmp_path):
