@@ -120,7 +120,7 @@ def label(
     on_error: Annotated[
         str,
         typer.Option(
-            help="A malformed JSONL line: 'fail' stops with its file and line, 'skip' skips it and reports it."
+            help="A malformed JSONL line or CSV row: 'fail' stops with its file and line, 'skip' skips it and reports it."
         ),
     ] = "fail",
     chunk_docs: Annotated[

@@ -110,16 +110,43 @@ def _jsonl(
         yield Document(id=doc_id, text=text, source=name, decode_errors="\ufffd" in text)
 
 
-def _csv(stream: io.TextIOBase, name: str, text_column: str, id_column: str | None, warn: Warn) -> Iterator[Document]:
+def _csv(
+    stream: io.TextIOBase, name: str, text_column: str, id_column: str | None, on_error: str, warn: Warn
+) -> Iterator[Document]:
     csv.field_size_limit(sys.maxsize)
-    reader = csv.DictReader(stream)
-    for number, record in enumerate(reader, start=2):
+    # Strict: a quote left open would otherwise swallow every row after it into one field.
+    reader = csv.DictReader(stream, strict=True)
+    number = 1  # rows read, the header included: a document's fallback id is file:row
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # The reader counts the lines of a row only once it has parsed the row.
+            _bad_row(f"{name}:{reader.line_num + 1}: not a readable CSV row ({error})", on_error, warn)
+            continue
+        number += 1
+        problem = None
         if None in record:
-            raise InputError(
-                f"{name}:{reader.line_num}: more fields than the header has. Quote fields that contain commas."
-            )
+            problem = "more fields than the header has; quote fields that contain commas"
+        elif text_column in record and (
+            record[text_column] is None or (id_column in record and record[id_column] is None)
+        ):
+            problem = "fewer fields than the header has"
+        if problem:
+            _bad_row(f"{name}:{reader.line_num}: {problem}", on_error, warn)
+            continue
         text, doc_id = _record_text(record, text_column, id_column, f"{name}:{reader.line_num}", f"{name}:{number}")
-        yield Document(id=doc_id, text=text, source=name)
+        yield Document(id=doc_id, text=text, source=name, decode_errors="\ufffd" in text)
+
+
+def _bad_row(problem: str, on_error: str, warn: Warn) -> None:
+    """Stop on a malformed row, or (``on_error='skip'``) report it and go on."""
+    if on_error == "skip":
+        warn(f"{problem}; row skipped.")
+        return
+    raise InputError(f"{problem}. Fix the row, or pass --on-error skip to skip such rows.")
 
 
 def _parquet(path: Path, text_column: str, id_column: str | None) -> Iterator[Document]:
@@ -171,7 +198,7 @@ def read_corpus(
         elif fmt is InputFormat.JSONL:
             yield from _jsonl(stream, "<stdin>", text_column, id_column, on_error, warn)
         elif fmt is InputFormat.CSV:
-            yield from _csv(stream, "<stdin>", text_column, id_column, warn)
+            yield from _csv(stream, "<stdin>", text_column, id_column, on_error, warn)
         else:
             raise InputError("Parquet cannot be read from standard input; pass the file path.")
         return
@@ -203,4 +230,4 @@ def read_corpus(
             if fmt is InputFormat.JSONL:
                 yield from _jsonl(handle, str(path), text_column, id_column, on_error, warn)
             else:
-                yield from _csv(handle, str(path), text_column, id_column, warn)
+                yield from _csv(handle, str(path), text_column, id_column, on_error, warn)

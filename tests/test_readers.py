@@ -1,8 +1,11 @@
+import csv
 import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from classifier.errors import InputError
 from classifier.readers import read_corpus
@@ -56,6 +59,20 @@ def test_malformed_jsonl_names_file_and_line_or_is_skipped(tmp_path):
     assert len(warnings) == 1 and f"{path}:2" in warnings[0]
 
 
+def test_malformed_csv_rows_name_file_and_line_or_are_skipped(tmp_path):
+    path = tmp_path / "c.csv"
+    rows = ["id,text", "1,ok", '2,"Quoted" then not', "3,too,many", "4", "5,fine", '6,"left open', "7,lost"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=rf"^{path}:3: not a readable CSV row .*--on-error skip"):
+        list(read_corpus(path, id_column="id"))
+    warnings = []
+    docs = list(read_corpus(path, id_column="id", on_error="skip", warn=warnings.append))
+    assert [(d.id, d.text) for d in docs] == [("1", "ok"), ("5", "fine")]
+    # Every skipped row is reported with its line; the open quote swallowed line 8 with it.
+    assert [w.split(": ")[0] for w in warnings] == [f"{path}:{n}" for n in (3, 4, 5, 7)]
+    assert "more fields" in warnings[1] and "fewer fields" in warnings[2] and "row skipped" in warnings[3]
+
+
 def test_csv_and_parquet(tmp_path):
     csv_path = tmp_path / "c.csv"
     csv_path.write_text('id,text\n1,"Line one\n\nLine, two"\n2,Zwei\n', encoding="utf-8")
@@ -87,3 +104,34 @@ def test_invalid_utf8_is_replaced_and_flagged_binary_is_skipped(tmp_path):
 def test_missing_path(tmp_path):
     with pytest.raises(InputError, match="not found. Pass a file, a folder, or - for standard input."):
         list(read_corpus(tmp_path / "nope.txt"))
+
+
+# Any text, surrogates aside (they cannot be written as UTF-8): CRs, NULs, quotes, commas.
+any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(any_text, min_size=1, max_size=4), fmt=st.sampled_from(["jsonl", "csv", "parquet"]))
+def test_readers_give_back_every_text_whole(tmp_path, texts, fmt):
+    path = tmp_path / f"corpus.{fmt}"
+    if fmt == "jsonl":
+        path.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
+    elif fmt == "csv":
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["text"])
+            writer.writerows([t] for t in texts)
+    else:
+        pq.write_table(pa.table({"text": texts}), path)
+    docs = list(read_corpus(path))
+    assert [d.text for d in docs] == texts
+    assert len({d.id for d in docs}) == len(texts)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=any_text.filter(lambda t: "\x00" not in t))
+def test_a_text_file_is_read_back_byte_for_byte(tmp_path, text):
+    path = tmp_path / "page.txt"
+    path.write_bytes(text.encode("utf-8"))
+    [doc] = read_corpus(path)
+    assert doc.text == text and not doc.decode_errors
