@@ -78,7 +78,7 @@ def label(
     corpus: Annotated[
         str,
         typer.Argument(
-            help="A text file, a folder (searched recursively, see --glob), a .jsonl/.csv/.parquet file, or - for standard input."
+            help="A text file, a folder (searched recursively, see --glob), a .jsonl/.csv/.parquet file, or - for standard input. Text, JSONL and CSV files may be compressed: .jsonl.gz, .csv.bz2, .txt.xz."
         ),
     ],
     output: Annotated[
@@ -109,7 +109,8 @@ def label(
     input_format: Annotated[
         InputFormat | None,
         typer.Option(
-            "--input-format", help="How to read CORPUS; default: by extension (.txt and others are plain text)."
+            "--input-format",
+            help="How to read CORPUS; default: by extension, under .gz/.bz2/.xz (.txt and others are plain text).",
         ),
     ] = None,
     text_column: Annotated[

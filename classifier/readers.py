@@ -1,11 +1,16 @@
-"""Read corpora into Documents: text files, folders, standard input, JSONL, CSV, Parquet."""
+"""Read corpora into Documents: text files, folders, standard input, JSONL, CSV, Parquet;
+text, JSONL and CSV files may be compressed (.gz, .bz2, .xz)."""
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import io
 import json
+import lzma
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
@@ -40,8 +45,21 @@ def _ignore(message: str) -> None:
     return None
 
 
+# Scraped corpora are often stored compressed (`pages.jsonl.gz`): read as they stream.
+COMPRESSION_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+# What a truncated or corrupt compressed file raises while it is read.
+DECOMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile, OSError)
+
+
 def sniff_format(path: Path) -> InputFormat:
+    """The format named by the file's extension, under a compression suffix if any."""
+    if path.suffix.lower() in COMPRESSION_OPENERS:
+        path = path.with_suffix("")
     return SUFFIX_FORMATS.get(path.suffix.lower(), InputFormat.TEXT)
+
+
+def _opener(path: Path) -> Callable:
+    return COMPRESSION_OPENERS.get(path.suffix.lower(), open)
 
 
 def decode(data: bytes) -> tuple[str, bool]:
@@ -58,11 +76,13 @@ def looks_binary(data: bytes) -> bool:
     return b"\x00" in data[:BINARY_SNIFF_BYTES]
 
 
-def _text_file(path: Path, doc_id: str, warn: Warn) -> Iterator[Document]:
+def _text_file(path: Path, doc_id: str, warn: Warn, on_error: str = "fail") -> Iterator[Document]:
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"Cannot read {path}: {error.strerror}. Check the path and its permissions.") from error
+        with _opener(path)(path, "rb") as handle:
+            data = handle.read()
+    except DECOMPRESSION_ERRORS as error:
+        _read_failed(path, error, on_error, warn, "Skipped.")
+        return
     if looks_binary(data):
         warn(f"{path}: skipped, looks binary (NUL bytes); only text files are labelled.")
         return
@@ -70,6 +90,18 @@ def _text_file(path: Path, doc_id: str, warn: Warn) -> Iterator[Document]:
     if replaced:
         warn(f"{path}: invalid UTF-8, undecodable bytes replaced by U+FFFD; document flagged.")
     yield Document(id=doc_id, text=text, source=str(path), decode_errors=replaced)
+
+
+def _read_failed(path: Path, error: Exception, on_error: str, warn: Warn, skipped: str) -> None:
+    """Raise for a file that cannot be read; a truncated or corrupt compressed file is
+    reported and skipped instead (``skipped`` says what of it) with ``on_error='skip'``."""
+    if isinstance(error, OSError) and error.strerror:
+        raise InputError(f"Cannot read {path}: {error.strerror}. Check the path and its permissions.") from error
+    problem = f"{path}: truncated or corrupt compressed file ({error})."
+    if on_error == "skip":
+        warn(f"{problem} {skipped}")
+        return
+    raise InputError(f"{problem} Decompress it to see what is left, or pass --on-error skip.") from error
 
 
 def _record_text(
@@ -218,16 +250,26 @@ def read_corpus(
         raise InputError(f"Corpus {path} not found. Pass a file, a folder, or - for standard input.")
     fmt = fmt or sniff_format(path)
     if fmt is InputFormat.TEXT:
-        yield from _text_file(path, str(path), warn)
+        yield from _text_file(path, str(path), warn, on_error)
     elif fmt is InputFormat.PARQUET:
+        if path.suffix.lower() in COMPRESSION_OPENERS:
+            raise InputError(f"{path}: Parquet compresses itself and is read uncompressed; decompress the file.")
         yield from _parquet(path, text_column, id_column)
     else:
-        try:
-            handle = path.open(encoding="utf-8", errors="replace", newline="")
-        except OSError as error:
-            raise InputError(f"Cannot read {path}: {error.strerror}. Check the path and its permissions.") from error
-        with handle:
-            if fmt is InputFormat.JSONL:
-                yield from _jsonl(handle, str(path), text_column, id_column, on_error, warn)
-            else:
-                yield from _csv(handle, str(path), text_column, id_column, on_error, warn)
+        yield from _records_file(path, fmt, text_column, id_column, on_error, warn)
+
+
+def _records_file(
+    path: Path, fmt: InputFormat, text_column: str, id_column: str | None, on_error: str, warn: Warn
+) -> Iterator[Document]:
+    """The rows of a JSONL or CSV file, compressed or not. A compressed file cut short keeps
+    the rows before the cut; the cut stops the run, or with ``on_error='skip'`` is logged."""
+    read = 0
+    try:
+        with _opener(path)(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+            rows = _jsonl if fmt is InputFormat.JSONL else _csv
+            for document in rows(handle, str(path), text_column, id_column, on_error, warn):
+                read += 1
+                yield document
+    except DECOMPRESSION_ERRORS as error:
+        _read_failed(path, error, on_error, warn, f"Skipped the rest after {read} rows.")

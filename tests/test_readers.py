@@ -1,5 +1,8 @@
+import bz2
 import csv
+import gzip
 import json
+import lzma
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -71,6 +74,36 @@ def test_malformed_csv_rows_name_file_and_line_or_are_skipped(tmp_path):
     # Every skipped row is reported with its line; the open quote swallowed line 8 with it.
     assert [w.split(": ")[0] for w in warnings] == [f"{path}:{n}" for n in (3, 4, 5, 7)]
     assert "more fields" in warnings[1] and "fewer fields" in warnings[2] and "row skipped" in warnings[3]
+
+
+def test_compressed_files_are_read_by_their_inner_extension(tmp_path):
+    rows = "".join(json.dumps({"id": i, "text": f"Paragraph {i}\n\nNext"}) + "\n" for i in range(3))
+    gzip_path, xz_path = tmp_path / "a.jsonl.gz", tmp_path / "b.csv.xz"
+    gzip_path.write_bytes(gzip.compress(rows.encode("utf-8")))
+    xz_path.write_bytes(lzma.compress(b'id,text\n9,"Uno\n\nDos"\n'))
+    (tmp_path / "c.txt.bz2").write_bytes(bz2.compress("Título\n\nCuerpo".encode()))
+    docs = list(read_corpus(tmp_path, glob="*.*", id_column="id"))
+    assert [(d.id, d.text) for d in docs] == [(str(i), f"Paragraph {i}\n\nNext") for i in range(3)] + [
+        ("9", "Uno\n\nDos"),
+        (str(tmp_path / "c.txt.bz2"), "Título\n\nCuerpo"),
+    ]
+
+
+def test_truncated_compressed_file_keeps_the_rows_before_the_cut(tmp_path):
+    rows = "".join(json.dumps({"text": f"Row {i} " + "x" * 200}) + "\n" for i in range(500))
+    whole = gzip.compress(rows.encode("utf-8"))
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError, match=rf"^{path}: truncated or corrupt compressed file .*--on-error skip"):
+        list(read_corpus(path))
+    warnings = []
+    docs = list(read_corpus(path, on_error="skip", warn=warnings.append))
+    assert 0 < len(docs) < 500 and [d.text for d in docs] == [f"Row {i} " + "x" * 200 for i in range(len(docs))]
+    assert len(warnings) == 1 and f"after {len(docs)} rows" in warnings[0]
+    text_path = tmp_path / "cut.txt.gz"
+    text_path.write_bytes(whole[:100])
+    assert list(read_corpus(text_path, on_error="skip", warn=warnings.append)) == []
+    assert str(text_path) in warnings[1]
 
 
 def test_csv_and_parquet(tmp_path):
