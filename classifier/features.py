@@ -75,12 +75,15 @@ def is_residue(text: str) -> bool:
 
 
 def window_mean(values: np.ndarray, reach: int) -> np.ndarray:
-    """Mean of each value and up to ``reach`` neighbours on each side."""
+    """Mean of each value and up to ``reach`` neighbours on each side (down each column of
+    a matrix)."""
     n = len(values)
-    sums = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
+    sums = np.cumsum(values, axis=0, dtype=np.float64)
+    sums = np.concatenate([np.zeros((1, *sums.shape[1:])), sums])
     index = np.arange(n)
     low, high = np.maximum(index - reach, 0), np.minimum(index + reach + 1, n)
-    return (sums[high] - sums[low]) / (high - low)
+    counts = (high - low).reshape(-1, *([1] * (values.ndim - 1)))
+    return (sums[high] - sums[low]) / counts
 
 
 def repetition_key(text: str) -> str:
@@ -323,9 +326,10 @@ def context_features(scores: np.ndarray, lines: Sequence[Line]) -> np.ndarray:
     out[:-2, :, 4] = matrix[2:]
     paragraphs = np.fromiter((line.paragraph for line in lines), dtype=np.int64, count=n)
     block_sizes = np.maximum(np.bincount(paragraphs), 1)
-    for j in range(k):
-        column = matrix[:, j]
-        out[:, j, 5] = (np.bincount(paragraphs, weights=column) / block_sizes)[paragraphs]
-        out[:, j, 6] = window_mean(column, WINDOW)
-        out[:, j, 7] = column.mean()
+    block_sums = np.zeros((len(block_sizes), k))
+    np.add.at(block_sums, paragraphs, matrix)
+    out[:, :, 5] = (block_sums / block_sizes[:, None])[paragraphs]
+    out[:, :, 6] = window_mean(matrix, WINDOW)
+    # Each column's mean summed as a row of its own: the same float32 sums as column by column.
+    out[:, :, 7] = np.ascontiguousarray(matrix.T).mean(axis=1)
     return out.reshape(n, k * 8)

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,7 @@ MODEL_FILES = ("meta.json", "content.ftz", "labels.ftz", "content.gbm.txt.gz", "
 # A second stage reads the first stage's predictions of each line's neighbourhood.
 STACK_FILES = ("stack_content.gbm.txt.gz", "stack_labels.gbm.txt.gz")
 FASTTEXT_PREFIX = "__label__"
+CONTENT_TEXT_LABEL = FASTTEXT_PREFIX + "content"
 PREDICT_BATCH_LINES = 4096
 
 
@@ -97,23 +99,27 @@ def model_text(line: Line) -> str:
 
 def ft_content_scores(model, texts: Sequence[str]) -> np.ndarray:
     labels, probs = model.predict(list(texts), k=2)
-    out = np.empty(len(texts), dtype=np.float32)
-    for i, (ls, ps) in enumerate(zip(labels, probs, strict=True)):
-        scores = dict(zip(ls, ps, strict=True))
-        out[i] = scores.get(FASTTEXT_PREFIX + "content", 1.0 - scores.get(FASTTEXT_PREFIX + "noise", 1.0))
-    return out
+    if not len(texts):
+        return np.zeros(0, dtype=np.float32)
+    # Each line's labels come most likely first: the content probability is the first or the
+    # second (a model that knows one label gives one, and the other is its complement).
+    first_is_content = np.fromiter((ls[0] for ls in labels), dtype=object, count=len(texts)) == CONTENT_TEXT_LABEL
+    probs = np.vstack(probs)
+    second = probs[:, 1] if probs.shape[1] > 1 else 1.0 - probs[:, 0]
+    return np.where(first_is_content, probs[:, 0], second).astype(np.float32)
 
 
 def ft_label_scores(model, texts: Sequence[str]) -> np.ndarray:
     labels, probs = model.predict(list(texts), k=len(LABELS))
-    index = {FASTTEXT_PREFIX + label.value: j for j, label in enumerate(LABELS)}
     out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
     if not len(texts):
         return out
     # Each line's labels come in its own order (most likely first); scattered into columns at
     # once. A model trained without some label (a tiny one) gives fewer than 13.
+    position = {FASTTEXT_PREFIX + label.value: j for j, label in enumerate(LABELS)}
+    index = {name: position.get(name, -1) for name in model.get_labels()}
     counts = np.fromiter(map(len, labels), dtype=np.int64, count=len(texts))
-    columns = np.fromiter((index.get(label, -1) for ls in labels for label in ls), dtype=np.int64)
+    columns = np.fromiter(map(index.__getitem__, chain.from_iterable(labels)), dtype=np.int64, count=counts.sum())
     rows = np.repeat(np.arange(len(texts)), counts)
     known = columns >= 0
     out[rows[known], columns[known]] = np.concatenate(probs)[known]
@@ -130,11 +136,7 @@ def assemble_features(
     following = (
         np.vstack([label_probs[1:], np.full((1, len(LABELS)), -1.0, dtype=np.float32)]) if len(lines) else label_probs
     )
-    window = (
-        np.column_stack([window_mean(label_probs[:, j], LABEL_WINDOW) for j in range(len(LABELS))])
-        if len(lines)
-        else label_probs
-    )
+    window = window_mean(label_probs, LABEL_WINDOW) if len(lines) else label_probs
     running = _running_columns(lines, label_probs)
     return np.hstack(
         [layout, context_features(content, lines), label_probs, previous, following, window, running]
