@@ -26,7 +26,7 @@ from classifier.config import (
     UND,
 )
 from classifier.errors import ModelError
-from classifier.segment import distinct
+from classifier.segment import distinct, without_invisible
 from classifier.types import LangGuess
 
 TOP_K = 3
@@ -100,7 +100,7 @@ def _lid_text(text: str) -> str:
     on train); title-case lines of up to 160 characters only, a share of 0.6: 0.9092 / 0.9022
     (0.75: 0.9093 / 0.9011).
     """
-    text = text[:LID_TEXT_CHARS].replace("\n", " ")
+    text = without_invisible(text[:LID_TEXT_CHARS]).replace("\n", " ")
     if text.isupper():
         return text.lower()
     if len(text) > TITLE_CASE_MAX_CHARS:  # prose, and splitting it into words costs
@@ -364,6 +364,7 @@ def identify(
     sure otherwise: "Flecha" between Spanish paragraphs is Spanish, "Menu" on an English
     page English.
     """
+    texts = [without_invisible(t) for t in texts]
     letters = [letter_count(t) for t in texts]
     tops = lid.predict(texts) if tops is None else tops
     first_pass: list[LangGuess | None] = []

@@ -123,10 +123,16 @@ def reading_lines(text: str) -> list[Line]:
     return joined
 
 
+def without_invisible(text: str) -> str:
+    """Text without zero-width characters and soft hyphens, which cut words in two for
+    whatever reads words (``comme\u200bnts``)."""
+    return text if text.isascii() else text.translate(_INVISIBLE)
+
+
 def normalise(text: str) -> str:
     """Text as the models see it: NFKC, no zero-width characters, one line, single spaces."""
     if not text.isascii():  # NFKC and the invisible characters change no ASCII text
-        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+        text = without_invisible(unicodedata.normalize("NFKC", text))
     # str.split's white space is every kind of space (NBSP, em space, ideographic space...).
     return " ".join(text.split())
 

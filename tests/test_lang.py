@@ -163,6 +163,21 @@ def test_lone_short_spanish_lines_on_an_english_page_stay_spanish():
     assert [g.lang for g in guesses[1::2]] == ["es", "es", "es"]
 
 
+def test_zero_width_characters_and_soft_hyphens_do_not_change_a_language():
+    # Invisible in print, they cut words in two for fastText and the word lists.
+    texts = [
+        "Die Bundes\u00adregierung hat am Mittwoch ein neues Gesetz zur Energie\u00adversorgung beschlossen.",
+        "Leave a com\u200bment",
+        "Suscríbete a nues\u200btra newsletter",
+    ]
+    plain = [text.replace("\u00ad", "").replace("\u200b", "") for text in texts]
+    guesses, doc_lang = identify(texts, LID, LangdetectLID())
+    expected, expected_doc = identify(plain, LID, LangdetectLID())
+    assert [g.lang for g in guesses] == [g.lang for g in expected] and doc_lang == expected_doc
+    assert [g.score for g in guesses] == [g.score for g in expected]
+    assert LID.predict(texts) == LID.predict(plain)
+
+
 def test_a_short_line_takes_the_language_its_words_are_common_in():
     english = "The Kremlin said that the two leaders spoke for an hour and a half and agreed to meet again."
     spanish = "Si continúas leyendo en este dispositivo, no se podrá leer en el otro dispositivo."
