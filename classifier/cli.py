@@ -86,7 +86,7 @@ def label(
         typer.Option(
             "--output",
             "-o",
-            help="Output file; its extension picks the format (.jsonl, .csv, .parquet). Default: JSONL on standard output.",
+            help="Output file; its extension picks the format (.jsonl, .csv, .parquet; .jsonl.gz and .csv.gz are gzipped). Default: JSONL on standard output.",
         ),
     ] = None,
     format: Annotated[
@@ -494,7 +494,9 @@ def export(
 
 @app.command()
 def stats(
-    labelled: Annotated[str, typer.Argument(help="Output of `classifier label` (.jsonl, .csv or .parquet).")],
+    labelled: Annotated[
+        str, typer.Argument(help="Output of `classifier label` (.jsonl, .csv or .parquet; .jsonl.gz, .csv.gz).")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Counts and shares of units by label, role, language and source.

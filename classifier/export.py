@@ -16,12 +16,14 @@ so a crash never leaves half a file behind. Functions are silent and return data
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import math
 import re
 import sys
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -228,7 +230,7 @@ def read_labelled(path: Path | str, format: str | None = None) -> pd.DataFrame:
     if name != "-" and not Path(name).is_file():
         raise InputError(
             f"Labelled file {name} not found. Give the path of a file written by "
-            "'classifier label' (.jsonl, .csv or .parquet), or '-' for standard input."
+            "'classifier label' (.jsonl, .csv or .parquet; .jsonl.gz, .csv.gz), or '-' for standard input."
         )
     lines: list[int] | None = None
     if fmt == "jsonl":
@@ -262,6 +264,10 @@ def _input_format(name: str, format: str | None) -> str:
         return fmt
     if name == "-":
         return "jsonl"  # what `classifier label` writes to standard output
+    if Path(name).suffix.lower() == ".gz":  # `classifier label -o labels.jsonl.gz`
+        fmt = EXTENSIONS.get(Path(name).with_suffix("").suffix.lower())
+        if fmt in ("jsonl", "csv"):
+            return fmt
     fmt = EXTENSIONS.get(Path(name).suffix.lower())
     if fmt is None:
         raise InputError(
@@ -274,7 +280,8 @@ def _input_format(name: str, format: str | None) -> str:
 def _read_jsonl(name: str) -> tuple[list[dict], list[int]]:
     records: list[dict] = []
     lines: list[int] = []
-    stream = sys.stdin.buffer if name == "-" else open(name, "rb")  # noqa: SIM115
+    opener = gzip.open if name.lower().endswith(".gz") else open
+    stream = sys.stdin.buffer if name == "-" else opener(name, "rb")
     try:
         for number, raw in enumerate(stream, start=1):
             try:
@@ -302,6 +309,10 @@ def _read_jsonl(name: str) -> tuple[list[dict], list[int]]:
                 )
             records.append(record)
             lines.append(number)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(
+            f"{name}: truncated or corrupt gzip file after {len(lines)} rows ({exc}). Label the corpus again."
+        ) from exc
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -314,7 +325,7 @@ def _read_csv(name: str) -> pd.DataFrame:
         return pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8")
     except pd.errors.EmptyDataError:
         return pd.DataFrame({c: [] for c in RECORD_COLUMNS})
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(
             f"{name} could not be read as CSV: {exc}. Check the quoting of that line, or write the labels as JSONL."
         ) from exc

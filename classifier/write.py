@@ -1,8 +1,10 @@
-"""Write labelled units as JSONL, CSV or Parquet, streaming, and atomically for files."""
+"""Write labelled units as JSONL, CSV or Parquet, streaming, and atomically for files;
+JSONL and CSV gzip-compressed when the file name ends in .gz."""
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import os
@@ -31,7 +33,8 @@ def output_format(path: str | Path | None, explicit: OutputFormat | str | None =
         return OutputFormat(explicit)
     if path is None or str(path) == "-":
         return OutputFormat.JSONL
-    suffix = Path(path).suffix.lower().lstrip(".")
+    named = Path(path).with_suffix("") if is_gzip(path) else Path(path)  # labels.jsonl.gz: JSONL
+    suffix = named.suffix.lower().lstrip(".")
     aliases = {
         "jsonl": OutputFormat.JSONL,
         "ndjson": OutputFormat.JSONL,
@@ -43,9 +46,31 @@ def output_format(path: str | Path | None, explicit: OutputFormat | str | None =
     if suffix not in aliases:
         raise OutputError(
             f"Cannot tell the output format of {path} from its extension. "
-            "Use .jsonl, .csv or .parquet, or pass --format."
+            "Use .jsonl, .csv or .parquet (.jsonl.gz, .csv.gz to compress), or pass --format."
         )
+    if aliases[suffix] is OutputFormat.PARQUET and named != Path(path):
+        raise OutputError(f"{path}: Parquet compresses itself; write it as {named}.")
     return aliases[suffix]
+
+
+def is_gzip(path: str | Path | None) -> bool:
+    return path is not None and str(path) != "-" and Path(path).suffix.lower() == ".gz"
+
+
+@contextmanager
+def _text_output(tmp: Path, gzipped: bool) -> Iterator[io.TextIOBase]:
+    """A text stream into ``tmp``; gzipped without a time or a name in its header, so that the
+    same rows give the same bytes."""
+    with tmp.open("wb") as raw:
+        if not gzipped:
+            with io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
+                yield handle
+            return
+        with (
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as packed,
+            io.TextIOWrapper(packed, encoding="utf-8", newline="") as handle,
+        ):
+            yield handle
 
 
 @contextmanager
@@ -146,7 +171,7 @@ def write_records(records: Iterable[dict], path: str | Path | None, fmt: OutputF
     with atomic_path(Path(path)) as tmp:
         if fmt is OutputFormat.PARQUET:
             return _write_parquet(records, tmp)
-        with tmp.open("w", encoding="utf-8", newline="") as handle:
+        with _text_output(tmp, is_gzip(path)) as handle:
             return _write_jsonl(records, handle) if fmt is OutputFormat.JSONL else _write_csv(records, handle)
 
 
@@ -164,7 +189,8 @@ def merge_parts(parts: list[Path], output: Path, fmt: OutputFormat) -> None:
                 if not parts:
                     writer.write_table(_parquet_schema().empty_table())
             return
-        with tmp.open("wb") as out:
+        with _text_output(tmp, is_gzip(output)) as text_out:
+            out = text_out.buffer
             if fmt is OutputFormat.CSV and not parts:
                 out.write((",".join(RECORD_COLUMNS) + "\r\n").encode("utf-8"))
             for number, part in enumerate(parts):

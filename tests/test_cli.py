@@ -111,6 +111,26 @@ def test_jobs_give_the_same_output_in_the_same_order(tiny_model, tmp_path):
     assert outputs[0] == outputs[1] and outputs[0].count(b"\n") > 100
 
 
+def test_gzip_output_holds_the_same_rows_and_the_same_bytes_every_time(tiny_model, tmp_path):
+    import gzip
+
+    from classifier.export import read_labelled
+
+    plain = tmp_path / "labels.csv"
+    base = ["label", str(SAMPLE), "-m", str(tiny_model), "-q", "--chunk-docs", "2"]
+    assert runner.invoke(app, [*base, "-o", str(plain)]).exit_code == 0
+    packed = []
+    for jobs in ("1", "2"):  # two parts' files joined into one gzip stream
+        out = tmp_path / f"labels{jobs}.csv.gz"
+        result = runner.invoke(app, [*base, "-o", str(out), "--jobs", jobs])
+        assert result.exit_code == 0, result.output
+        packed.append(out.read_bytes())
+    assert packed[0] == packed[1] and gzip.decompress(packed[0]) == plain.read_bytes()
+    assert read_labelled(tmp_path / "labels1.csv.gz").equals(read_labelled(plain))
+    result = runner.invoke(app, [*base, "-o", str(tmp_path / "labels.parquet.gz")])
+    assert result.exit_code == 1 and "Parquet compresses itself" in result.output
+
+
 def test_empty_documents_are_counted(tiny_model, tmp_path):
     corpus = tmp_path / "c.jsonl"
     corpus.write_text('{"text": ""}\n{"text": "Menu\\n\\nA line of text."}\n', encoding="utf-8")

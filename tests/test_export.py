@@ -32,6 +32,7 @@ from classifier.export import (
 )
 from classifier.pipeline import in_target_language
 from classifier.types import RECORD_COLUMNS, Label
+from classifier.write import OutputFormat, write_records
 
 # --- builders ----------------------------------------------------------------------------
 
@@ -131,6 +132,20 @@ def test_read_labelled_round_trip(tmp_path, corpus, fmt):
     assert _records(back) == _records(corpus)
     assert back["unit"].dtype == "int64" and back["keep"].dtype == bool
     assert back["lang_score"].dtype == "float64"
+
+
+def test_read_labelled_gzip_jsonl_and_a_cut_one(tmp_path, corpus):
+    import gzip
+
+    plain, packed = tmp_path / "labels.jsonl", tmp_path / "labels.jsonl.gz"
+    for path in (plain, packed):
+        write_records(iter(_records(corpus)), path, OutputFormat.JSONL)
+    assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
+    assert read_labelled(packed).equals(read_labelled(plain))
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed.read_bytes()[:-12])
+    with pytest.raises(InputError, match=r"cut\.jsonl\.gz: truncated or corrupt gzip file"):
+        read_labelled(cut)
 
 
 def test_read_labelled_explicit_format_and_stdin(tmp_path, corpus, monkeypatch):

@@ -55,7 +55,13 @@ def test_format_from_extension_and_errors(tmp_path):
     assert output_format(tmp_path / "x.parquet") is OutputFormat.PARQUET
     assert output_format(None) is OutputFormat.JSONL
     assert output_format(tmp_path / "x.txt", "csv") is OutputFormat.CSV
-    with pytest.raises(OutputError, match=r"Use \.jsonl, \.csv or \.parquet, or pass --format"):
+    assert output_format(tmp_path / "x.jsonl.gz") is OutputFormat.JSONL
+    assert output_format(tmp_path / "x.CSV.GZ") is OutputFormat.CSV
+    with pytest.raises(OutputError, match=r"Parquet compresses itself; write it as .*x\.parquet\."):
+        output_format(tmp_path / "x.parquet.gz")
+    with pytest.raises(OutputError, match=r"format of .*x\.gz from its extension"):
+        output_format(tmp_path / "x.gz")
+    with pytest.raises(OutputError, match=r"Use \.jsonl, \.csv or \.parquet \(\.jsonl\.gz, \.csv\.gz .*--format"):
         output_format(tmp_path / "x.txt")
 
 
