@@ -155,6 +155,7 @@ def _csv(
         except StopIteration:
             return
         except csv.Error as error:
+            number += 1
             # The reader counts the lines of a row only once it has parsed the row.
             _bad_row(f"{name}:{reader.line_num + 1}: not a readable CSV row ({error})", on_error, warn)
             continue

@@ -71,6 +71,8 @@ def test_malformed_csv_rows_name_file_and_line_or_are_skipped(tmp_path):
     warnings = []
     docs = list(read_corpus(path, id_column="id", on_error="skip", warn=warnings.append))
     assert [(d.id, d.text) for d in docs] == [("1", "ok"), ("5", "fine")]
+    # Without an id column a row is named by its place, skipped rows counted.
+    assert [d.id for d in read_corpus(path, on_error="skip")] == [f"{path}:2", f"{path}:6"]
     # Every skipped row is reported with its line; the open quote swallowed line 8 with it.
     assert [w.split(": ")[0] for w in warnings] == [f"{path}:{n}" for n in (3, 4, 5, 7)]
     assert "more fields" in warnings[1] and "fewer fields" in warnings[2] and "row skipped" in warnings[3]
