@@ -36,20 +36,11 @@ import pandas as pd
 from classifier.config import DEFAULT_PROFILE, DEFAULT_SEED, UND
 from classifier.errors import InputError, OutputError
 from classifier.types import RECORD_COLUMNS, Label, Profile, Role
-from classifier.write import atomic_path
+from classifier.write import FORMAT_EXTENSIONS, atomic_path, format_of, is_gzip
 
 # --- vocabulary and defaults -------------------------------------------------------------
 
 INPUT_FORMATS = ("jsonl", "csv", "parquet")
-# The same extensions `classifier label -o` understands.
-EXTENSIONS = {
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".csv": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
 EXPORT_FORMATS = ("parquet", "jsonl", "fasttext", "text")
 SPLITS = ("train", "dev", "test")
 DEDUPE_MODES = ("none", "exact", "near")
@@ -264,23 +255,19 @@ def _input_format(name: str, format: str | None) -> str:
         return fmt
     if name == "-":
         return "jsonl"  # what `classifier label` writes to standard output
-    if Path(name).suffix.lower() == ".gz":  # `classifier label -o labels.jsonl.gz`
-        fmt = EXTENSIONS.get(Path(name).with_suffix("").suffix.lower())
-        if fmt in ("jsonl", "csv"):
-            return fmt
-    fmt = EXTENSIONS.get(Path(name).suffix.lower())
+    fmt = format_of(name)  # what `classifier label -o` writes, .jsonl.gz and .csv.gz included
     if fmt is None:
         raise InputError(
             f"Cannot tell the format of {name} from its extension '{Path(name).suffix}'. "
-            f"Allowed: {', '.join(EXTENSIONS)}. Rename the file or use --format."
+            f"Allowed: {', '.join(FORMAT_EXTENSIONS)}, and .jsonl.gz / .csv.gz. Rename the file or use --format."
         )
-    return fmt
+    return fmt.value
 
 
 def _read_jsonl(name: str) -> tuple[list[dict], list[int]]:
     records: list[dict] = []
     lines: list[int] = []
-    opener = gzip.open if name.lower().endswith(".gz") else open
+    opener = gzip.open if is_gzip(name) else open
     stream = sys.stdin.buffer if name == "-" else opener(name, "rb")
     try:
         for number, raw in enumerate(stream, start=1):

@@ -27,30 +27,40 @@ class OutputFormat(str, Enum):
     PARQUET = "parquet"
 
 
+# File extensions and the format each names; under .gz, JSONL and CSV are gzipped.
+FORMAT_EXTENSIONS = {
+    ".jsonl": OutputFormat.JSONL,
+    ".ndjson": OutputFormat.JSONL,
+    ".json": OutputFormat.JSONL,
+    ".csv": OutputFormat.CSV,
+    ".parquet": OutputFormat.PARQUET,
+    ".pq": OutputFormat.PARQUET,
+}
+
+
+def format_of(path: str | Path) -> OutputFormat | None:
+    """The format a file name's extension names (``labels.jsonl.gz``: JSONL), if any;
+    Parquet is never gzipped, as it compresses itself."""
+    named = Path(path).with_suffix("") if is_gzip(path) else Path(path)
+    fmt = FORMAT_EXTENSIONS.get(named.suffix.lower())
+    return None if fmt is OutputFormat.PARQUET and named != Path(path) else fmt
+
+
 def output_format(path: str | Path | None, explicit: OutputFormat | str | None = None) -> OutputFormat:
     """The format named by ``explicit``, else by the file's extension; JSONL on stdout."""
     if explicit:
         return OutputFormat(explicit)
     if path is None or str(path) == "-":
         return OutputFormat.JSONL
-    named = Path(path).with_suffix("") if is_gzip(path) else Path(path)  # labels.jsonl.gz: JSONL
-    suffix = named.suffix.lower().lstrip(".")
-    aliases = {
-        "jsonl": OutputFormat.JSONL,
-        "ndjson": OutputFormat.JSONL,
-        "json": OutputFormat.JSONL,
-        "csv": OutputFormat.CSV,
-        "parquet": OutputFormat.PARQUET,
-        "pq": OutputFormat.PARQUET,
-    }
-    if suffix not in aliases:
+    fmt = format_of(path)
+    if fmt is None and is_gzip(path) and format_of(Path(path).with_suffix("")) is OutputFormat.PARQUET:
+        raise OutputError(f"{path}: Parquet compresses itself; write it as {Path(path).with_suffix('')}.")
+    if fmt is None:
         raise OutputError(
             f"Cannot tell the output format of {path} from its extension. "
             "Use .jsonl, .csv or .parquet (.jsonl.gz, .csv.gz to compress), or pass --format."
         )
-    if aliases[suffix] is OutputFormat.PARQUET and named != Path(path):
-        raise OutputError(f"{path}: Parquet compresses itself; write it as {named}.")
-    return aliases[suffix]
+    return fmt
 
 
 def is_gzip(path: str | Path | None) -> bool:
