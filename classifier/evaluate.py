@@ -314,8 +314,13 @@ def evaluate_benchmark(
     keep flag per non-blank line. ``line_breaks`` (``"\\n"`` or ``"\\n\\n"``) rewrites each
     page with its non-blank lines joined by it, as corpora written otherwise look;
     ``wrap_width`` breaks its long lines (see ``rewritten``). The same lines are scored.
+
+    Each dataset's figures come also for the lines that are a paragraph of their own
+    (``alone_by_line``): where the gold is partial (trafilatura-eval marks the paragraph that
+    holds a snippet), a long paragraph counts every line as body for one snippet line in it,
+    and only a one-line paragraph says which line the gold meant.
     """
-    truth, predicted, sizes, names = [], [], [], []
+    truth, predicted, sizes, names, alone = [], [], [], [], []
     pages = list(read_benchmark(data_dir, datasets=tuple(datasets), splits=(split,)))
     chunk = labeller.settings.chunk_docs if labeller else 200
     for begin in range(0, len(pages), chunk):
@@ -341,19 +346,24 @@ def evaluate_benchmark(
                     j += 1
                 if j >= len(page.paragraphs) or page.paragraphs[j].label not in ("body", "noise"):
                     continue
-                truth.append(page.paragraphs[j].label == "body")
+                paragraph = page.paragraphs[j]
+                truth.append(paragraph.label == "body")
                 predicted.append(flag)
                 sizes.append(len(line.text.strip()))
                 names.append(page.dataset)
+                alone.append("\n" not in page.text[paragraph.start : paragraph.end].strip())
         progress(len(batch))
     t, p = np.array(truth, dtype=bool), np.array(predicted, dtype=bool)
-    s, n = np.array(sizes, dtype=np.float64), np.array(names)
+    s, n, a = np.array(sizes, dtype=np.float64), np.array(names), np.array(alone, dtype=bool)
     by_dataset = {}
     for name in sorted(set(names)):
         mask = n == name
+        single = mask & a
         by_dataset[name] = {
             "lines": int(mask.sum()),
             "by_line": _binary(t[mask], p[mask], np.ones(mask.sum())),
             "by_char": _binary(t[mask], p[mask], s[mask]),
+            "alone_lines": int(single.sum()),
+            "alone_by_line": _binary(t[single], p[single], np.ones(single.sum())),
         }
     return BenchmarkReport(split, len(pages), len(truth), _binary(t, p, np.ones(len(t))), _binary(t, p, s), by_dataset)

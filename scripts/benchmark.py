@@ -192,6 +192,27 @@ def render(results: dict, rewritten: dict, gold: dict, best_length: int, timings
             for d in datasets
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    partial = "trafilatura-eval"
+    if partial in datasets:
+        alone = first["by_dataset"][partial]["alone_lines"]
+        lines += [
+            "",
+            f"### Partial gold ({partial})",
+            "",
+            f"{partial}'s gold is a few snippets a page: the paragraph that holds a snippet is body (or noise) as",
+            "a whole, so one snippet line in a block of many makes every line of the block gold body. Only where",
+            f"the paragraph is one line does the gold say which line it meant; those {alone} lines, scored alone:",
+            "",
+            "| system | P line | R line | F1 line | F1 line, all lines |",
+            "|---|---|---|---|---|",
+        ]
+        for name, report in results.items():
+            figures = report["by_dataset"][partial]
+            single = figures["alone_by_line"]
+            lines.append(
+                f"| {name} | {single['precision']:.3f} | {single['recall']:.3f} | **{single['f1']:.3f}** | "
+                f"{figures['by_line']['f1']:.3f} |"
+            )
     as_written = results["classifier"]
     lines += [
         "",

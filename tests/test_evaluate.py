@@ -124,3 +124,37 @@ def test_rewritten_wraps_long_lines_within_their_paragraph_and_maps_them_back():
         rewritten(text, line_breaks="\n")[0]
         == "Home | News\nA body paragraph that runs past the width.\nShort line\n\u00a0\t\u00a0\t1"
     )
+
+
+def test_benchmark_scores_one_line_paragraphs_also_on_their_own(tmp_path):
+    # A block of three lines whose gold is body for the sake of one snippet line, and two
+    # paragraphs of one line each: the "alone" figures count only those two.
+    block = "Menu\nThe line that holds the snippet, long enough.\nLogin"
+    text = f"{block}\n\nAnother body line, long enough to keep.\n\nFooter"
+    (tmp_path / "txt" / "l3s-gn1").mkdir(parents=True)
+    (tmp_path / "txt" / "l3s-gn1" / "q.txt").write_text(text, encoding="utf-8")
+    record = {
+        "dataset": SYNTHETIC_DATASET,
+        "doc_id": "q",
+        "txt_file": "txt/l3s-gn1/q.txt",
+        "paragraphs": [
+            {"text": block, "label": "body"},
+            {"text": "Another body line, long enough to keep.", "label": "body"},
+            {"text": "Footer", "label": "noise"},
+        ],
+    }
+    (tmp_path / "l3s-gn1.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    from classifier.benchmark import page_split
+
+    report = evaluate_benchmark(
+        tmp_path,
+        None,
+        split=page_split("l3s-gn1", "q"),
+        datasets=("l3s-gn1",),
+        predictor=lambda docs: [[len(line) > 10 for line in d.text.split("\n") if line.strip()] for d in docs],
+    )
+    figures = report.by_dataset["l3s-gn1"]
+    assert figures["lines"] == 5 and figures["alone_lines"] == 2
+    # All lines: 2 of the 4 gold-body lines kept ("Menu" and "Login" count as missed body).
+    assert figures["by_line"]["recall"] == 0.5 and figures["by_line"]["precision"] == 1.0
+    assert figures["alone_by_line"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "accuracy": 1.0}
