@@ -60,22 +60,28 @@ def test_gold_file_errors(tmp_path):
 SYNTHETIC_DATASET = "l3s-gn1"
 
 
-def test_benchmark_scoring_on_a_tiny_benchmark(tmp_path):
-    text = "Home\n\nA body paragraph that is long enough.\n\nShare"
-    (tmp_path / "txt" / "l3s-gn1").mkdir(parents=True)
-    (tmp_path / "txt" / "l3s-gn1" / "p.txt").write_text(text, encoding="utf-8")
+def _one_page_benchmark(root, doc_id: str, paragraphs: list[tuple[str, str]]) -> str:
+    """A benchmark folder of one page made of ``(text, label)`` paragraphs; returns the text."""
+    text = "\n\n".join(paragraph for paragraph, _ in paragraphs)
+    (root / "txt" / SYNTHETIC_DATASET).mkdir(parents=True)
+    (root / "txt" / SYNTHETIC_DATASET / f"{doc_id}.txt").write_text(text, encoding="utf-8")
     record = {
         "dataset": SYNTHETIC_DATASET,
-        "doc_id": "p",
+        "doc_id": doc_id,
         "lang": "en",
-        "txt_file": "txt/l3s-gn1/p.txt",
-        "paragraphs": [
-            {"text": "Home", "label": "noise"},
-            {"text": "A body paragraph that is long enough.", "label": "body"},
-            {"text": "Share", "label": "ambiguous"},
-        ],
+        "txt_file": f"txt/{SYNTHETIC_DATASET}/{doc_id}.txt",
+        "paragraphs": [{"text": paragraph, "label": label} for paragraph, label in paragraphs],
     }
-    (tmp_path / "l3s-gn1.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    (root / f"{SYNTHETIC_DATASET}.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    return text
+
+
+def test_benchmark_scoring_on_a_tiny_benchmark(tmp_path):
+    text = _one_page_benchmark(
+        tmp_path,
+        "p",
+        [("Home", "noise"), ("A body paragraph that is long enough.", "body"), ("Share", "ambiguous")],
+    )
     from classifier.benchmark import page_split
 
     split = page_split("l3s-gn1", "p")
@@ -130,20 +136,9 @@ def test_benchmark_scores_one_line_paragraphs_also_on_their_own(tmp_path):
     # A block of three lines whose gold is body for the sake of one snippet line, and two
     # paragraphs of one line each: the "alone" figures count only those two.
     block = "Menu\nThe line that holds the snippet, long enough.\nLogin"
-    text = f"{block}\n\nAnother body line, long enough to keep.\n\nFooter"
-    (tmp_path / "txt" / "l3s-gn1").mkdir(parents=True)
-    (tmp_path / "txt" / "l3s-gn1" / "q.txt").write_text(text, encoding="utf-8")
-    record = {
-        "dataset": SYNTHETIC_DATASET,
-        "doc_id": "q",
-        "txt_file": "txt/l3s-gn1/q.txt",
-        "paragraphs": [
-            {"text": block, "label": "body"},
-            {"text": "Another body line, long enough to keep.", "label": "body"},
-            {"text": "Footer", "label": "noise"},
-        ],
-    }
-    (tmp_path / "l3s-gn1.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    _one_page_benchmark(
+        tmp_path, "q", [(block, "body"), ("Another body line, long enough to keep.", "body"), ("Footer", "noise")]
+    )
     from classifier.benchmark import page_split
 
     report = evaluate_benchmark(
