@@ -16,6 +16,9 @@ from classifier.errors import InputError
 
 DATASETS = ("l3s-gn1", "dragnet", "cleaneval", "cleanportaleval", "trafilatura-eval")
 SPLITS = ("train", "dev", "test")
+# Gold of a few snippets a page: a paragraph is body or noise as a whole for the snippet in it,
+# so its figures come also over the one-line paragraphs (evaluate_benchmark's alone_by_line).
+PARTIAL_GOLD = ("trafilatura-eval",)
 # Shares of pages per split for datasets without an official test list.
 TEST_SHARE = 0.2
 DEV_SHARE = 0.1
@@ -85,16 +88,25 @@ def _locate(text: str, paragraph_texts: list[str], source: Path) -> list[tuple[i
 
 def read_benchmark(
     data_dir: Path,
-    datasets: tuple[str, ...] = DATASETS,
+    datasets: tuple[str, ...] | None = None,
     splits: tuple[str, ...] = SPLITS,
 ) -> Iterator[BenchmarkPage]:
-    """Yield the benchmark pages of ``datasets`` that fall in ``splits``."""
+    """Yield the benchmark pages of ``datasets`` that fall in ``splits``; by default, of every
+    known dataset whose file is in the folder (a copy may leave out the research-only ones)."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise InputError(
             f"Benchmark data folder {data_dir} not found. It holds <dataset>.jsonl and txt/; "
             "pass its path (usually ../shared/data) with --data."
         )
+    if datasets is None:
+        datasets = tuple(d for d in DATASETS if (data_dir / f"{d}.jsonl").is_file())
+        if not datasets:
+            raise InputError(
+                f"No benchmark dataset in {data_dir}: it should hold one or more of "
+                f"{', '.join(f'{d}.jsonl' for d in DATASETS)} and their txt/ folder. Pass the "
+                "benchmark folder (usually ../shared/data) with --data."
+            )
     for dataset in datasets:
         jsonl = data_dir / f"{dataset}.jsonl"
         if not jsonl.is_file():

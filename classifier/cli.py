@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from classifier import __version__
+from classifier.benchmark import PARTIAL_GOLD
 from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_GLOB, DEFAULT_SEED, DEFAULT_TEXT_COLUMN
 from classifier.errors import ClassifierError, InputError
 from classifier.readers import InputFormat
@@ -344,8 +345,9 @@ def evaluate(
 def _print_benchmark(report) -> None:
     console = Console()
     table = Table(title=f"Body vs noise, {report.split} split: {report.pages} pages, {report.lines} lines")
-    for column in ("dataset", "lines", "P line", "R line", "F1 line", "P char", "R char", "F1 char"):
-        table.add_column(column, justify="right" if column != "dataset" else "left")
+    table.add_column("dataset", no_wrap=True)
+    for column in ("lines", "P line", "R line", "F1 line", "P char", "R char", "F1 char"):
+        table.add_column(column, justify="right")
     rows = list(report.by_dataset.items()) + [
         ("all", {"lines": report.lines, "by_line": report.overall_by_line, "by_char": report.overall_by_char})
     ]
@@ -357,7 +359,20 @@ def _print_benchmark(report) -> None:
             *(f"{line[k]:.3f}" for k in ("precision", "recall", "f1")),
             *(f"{char[k]:.3f}" for k in ("precision", "recall", "f1")),
         )
+        if name in PARTIAL_GOLD:
+            alone = figures["alone_by_line"]
+            table.add_row(
+                "  one-line paras",
+                str(figures["alone_lines"]),
+                *(f"{alone[k]:.3f}" for k in ("precision", "recall", "f1")),
+                *("" for _ in range(3)),
+            )
     console.print(table)
+    if any(name in PARTIAL_GOLD for name in report.by_dataset):
+        console.print(
+            f"{', '.join(PARTIAL_GOLD)}: partial gold marks a whole paragraph body or noise for a snippet in it; "
+            "its one-line paragraphs are where the gold says which line it meant."
+        )
 
 
 def _print_report(report) -> None:

@@ -300,7 +300,7 @@ def evaluate_benchmark(
     data_dir: Path,
     labeller: Labeller,
     split: str = "test",
-    datasets: Sequence[str] = DATASETS,
+    datasets: Sequence[str] | None = None,
     progress: Callable[[int], None] = lambda n: None,
     predictor: Callable[[list[Document]], list[list[bool]]] | None = None,
     line_breaks: str | None = None,
@@ -321,7 +321,7 @@ def evaluate_benchmark(
     and only a one-line paragraph says which line the gold meant.
     """
     truth, predicted, sizes, names, alone = [], [], [], [], []
-    pages = list(read_benchmark(data_dir, datasets=tuple(datasets), splits=(split,)))
+    pages = list(read_benchmark(data_dir, datasets=tuple(datasets) if datasets else None, splits=(split,)))
     chunk = labeller.settings.chunk_docs if labeller else 200
     for begin in range(0, len(pages), chunk):
         batch = pages[begin : begin + chunk]

@@ -22,6 +22,7 @@ import json
 import time
 from pathlib import Path
 
+from classifier.benchmark import PARTIAL_GOLD
 from classifier.evaluate import evaluate, evaluate_benchmark, read_gold
 from classifier.pipeline import Labeller, Settings
 from classifier.segment import split_lines
@@ -192,8 +193,7 @@ def render(results: dict, rewritten: dict, gold: dict, best_length: int, timings
             for d in datasets
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    partial = "trafilatura-eval"
-    if partial in datasets:
+    for partial in (d for d in datasets if d in PARTIAL_GOLD):
         alone = first["by_dataset"][partial]["alone_lines"]
         lines += [
             "",

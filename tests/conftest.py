@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,20 @@ def tiny_model(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def _no_model_env(monkeypatch):
     monkeypatch.delenv("CLASSIFIER_MODEL", raising=False)
+
+
+def one_page_benchmark(root: Path, dataset: str, doc_id: str, paragraphs: list[tuple[str, str]]) -> str:
+    """A benchmark folder holding one page of ``dataset``, made of ``(text, label)`` paragraphs;
+    returns the page's text."""
+    text = "\n\n".join(paragraph for paragraph, _ in paragraphs)
+    (root / "txt" / dataset).mkdir(parents=True)
+    (root / "txt" / dataset / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+    record = {
+        "dataset": dataset,
+        "doc_id": doc_id,
+        "lang": "en",
+        "txt_file": f"txt/{dataset}/{doc_id}.txt",
+        "paragraphs": [{"text": paragraph, "label": label} for paragraph, label in paragraphs],
+    }
+    (root / f"{dataset}.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    return text

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from classifier.cli import app
 from classifier.train import HELD_OUT_MARK
 
-from .conftest import SAMPLE
+from .conftest import SAMPLE, one_page_benchmark
 
 runner = CliRunner()
 
@@ -137,3 +137,22 @@ def test_empty_documents_are_counted(tiny_model, tmp_path):
     result = runner.invoke(app, ["label", str(corpus), "-m", str(tiny_model), "-o", str(tmp_path / "o.csv")])
     assert result.exit_code == 0, result.output
     assert "2 documents" in result.output
+
+
+def test_evaluate_benchmark_prints_the_table_and_the_one_line_figures_of_partial_gold(tmp_path, tiny_model):
+    from classifier.benchmark import page_split
+
+    block = "Menu\nThe line that holds the snippet, long enough to keep it.\nLogin"
+    paragraphs = [(block, "body"), ("A second body line that is long enough to keep.", "body"), ("Footer", "noise")]
+    one_page_benchmark(tmp_path, "trafilatura-eval", "p", paragraphs)
+    args = ["evaluate", "--benchmark", "--data", str(tmp_path), "--split", page_split("trafilatura-eval", "p")]
+    args += ["-m", str(tiny_model)]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)["by_dataset"]["trafilatura-eval"]
+    assert figures["lines"] == 5 and figures["alone_lines"] == 2
+    table = runner.invoke(app, args, terminal_width=200)
+    assert table.exit_code == 0, table.output
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in table.output.splitlines() if "│" in line}
+    assert rows["trafilatura-eval"] == "5" and rows["one-line paras"] == "2" and rows["all"] == "5"
+    assert "partial gold" in table.output

@@ -8,7 +8,7 @@ from classifier.errors import InputError
 from classifier.evaluate import _binary, evaluate, evaluate_benchmark, read_gold, rewritten
 from classifier.pipeline import Labeller, Settings, label_dataframe
 
-from .conftest import SAMPLE
+from .conftest import SAMPLE, one_page_benchmark
 
 
 def test_binary_scores_by_count_and_weight():
@@ -60,25 +60,10 @@ def test_gold_file_errors(tmp_path):
 SYNTHETIC_DATASET = "l3s-gn1"
 
 
-def _one_page_benchmark(root, doc_id: str, paragraphs: list[tuple[str, str]]) -> str:
-    """A benchmark folder of one page made of ``(text, label)`` paragraphs; returns the text."""
-    text = "\n\n".join(paragraph for paragraph, _ in paragraphs)
-    (root / "txt" / SYNTHETIC_DATASET).mkdir(parents=True)
-    (root / "txt" / SYNTHETIC_DATASET / f"{doc_id}.txt").write_text(text, encoding="utf-8")
-    record = {
-        "dataset": SYNTHETIC_DATASET,
-        "doc_id": doc_id,
-        "lang": "en",
-        "txt_file": f"txt/{SYNTHETIC_DATASET}/{doc_id}.txt",
-        "paragraphs": [{"text": paragraph, "label": label} for paragraph, label in paragraphs],
-    }
-    (root / f"{SYNTHETIC_DATASET}.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
-    return text
-
-
 def test_benchmark_scoring_on_a_tiny_benchmark(tmp_path):
-    text = _one_page_benchmark(
+    text = one_page_benchmark(
         tmp_path,
+        SYNTHETIC_DATASET,
         "p",
         [("Home", "noise"), ("A body paragraph that is long enough.", "body"), ("Share", "ambiguous")],
     )
@@ -136,8 +121,11 @@ def test_benchmark_scores_one_line_paragraphs_also_on_their_own(tmp_path):
     # A block of three lines whose gold is body for the sake of one snippet line, and two
     # paragraphs of one line each: the "alone" figures count only those two.
     block = "Menu\nThe line that holds the snippet, long enough.\nLogin"
-    _one_page_benchmark(
-        tmp_path, "q", [(block, "body"), ("Another body line, long enough to keep.", "body"), ("Footer", "noise")]
+    one_page_benchmark(
+        tmp_path,
+        SYNTHETIC_DATASET,
+        "q",
+        [(block, "body"), ("Another body line, long enough to keep.", "body"), ("Footer", "noise")],
     )
     from classifier.benchmark import page_split
 
@@ -153,3 +141,15 @@ def test_benchmark_scores_one_line_paragraphs_also_on_their_own(tmp_path):
     # All lines: 2 of the 4 gold-body lines kept ("Menu" and "Login" count as missed body).
     assert figures["by_line"]["recall"] == 0.5 and figures["by_line"]["precision"] == 1.0
     assert figures["alone_by_line"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "accuracy": 1.0}
+
+
+def test_a_benchmark_folder_may_hold_some_datasets_but_not_none(tmp_path):
+    from classifier.benchmark import read_benchmark
+
+    with pytest.raises(InputError, match="No benchmark dataset in .*l3s-gn1.jsonl"):
+        list(read_benchmark(tmp_path))
+    one_page_benchmark(tmp_path, SYNTHETIC_DATASET, "p", [("A body paragraph.", "body")])
+    assert [page.key for page in read_benchmark(tmp_path)] == [f"{SYNTHETIC_DATASET}/p"]
+    # Named explicitly, a dataset that is not there is an error.
+    with pytest.raises(InputError, match="dragnet.jsonl not found"):
+        list(read_benchmark(tmp_path, datasets=("dragnet",)))
