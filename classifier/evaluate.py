@@ -316,9 +316,8 @@ def evaluate_benchmark(
     ``wrap_width`` breaks its long lines (see ``rewritten``). The same lines are scored.
 
     Each dataset's figures come also for the lines that are a paragraph of their own
-    (``alone_by_line``): where the gold is partial (trafilatura-eval marks the paragraph that
-    holds a snippet), a long paragraph counts every line as body for one snippet line in it,
-    and only a one-line paragraph says which line the gold meant.
+    (``alone_by_line``), which is what tells which line the gold meant in the datasets of
+    ``PARTIAL_GOLD``.
     """
     truth, predicted, sizes, names, alone = [], [], [], [], []
     pages = list(read_benchmark(data_dir, datasets=tuple(datasets) if datasets else None, splits=(split,)))
@@ -340,18 +339,18 @@ def evaluate_benchmark(
             if wrap_width is not None:
                 sizes_written = [len(line.text) for line in split_lines(doc.text)]
                 flags = _per_source_line(flags, owner, sizes_written, len(lines))
+            one_line = ["\n" not in page.text[q.start : q.end].strip() for q in page.paragraphs]
             j = 0
             for line, flag in zip(lines, flags, strict=True):
                 while j < len(page.paragraphs) and page.paragraphs[j].end <= line.start:
                     j += 1
                 if j >= len(page.paragraphs) or page.paragraphs[j].label not in ("body", "noise"):
                     continue
-                paragraph = page.paragraphs[j]
-                truth.append(paragraph.label == "body")
+                truth.append(page.paragraphs[j].label == "body")
                 predicted.append(flag)
                 sizes.append(len(line.text.strip()))
                 names.append(page.dataset)
-                alone.append("\n" not in page.text[paragraph.start : paragraph.end].strip())
+                alone.append(one_line[j])
         progress(len(batch))
     t, p = np.array(truth, dtype=bool), np.array(predicted, dtype=bool)
     s, n, a = np.array(sizes, dtype=np.float64), np.array(names), np.array(alone, dtype=bool)
