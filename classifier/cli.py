@@ -17,7 +17,7 @@ from classifier import __version__
 from classifier.benchmark import PARTIAL_GOLD
 from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_GLOB, DEFAULT_SEED, DEFAULT_TEXT_COLUMN
 from classifier.errors import ClassifierError, InputError
-from classifier.readers import InputFormat
+from classifier.readers import FLAGGED, InputFormat
 from classifier.types import Profile
 from classifier.write import OutputFormat
 
@@ -217,8 +217,11 @@ def _print_summary(summary, output) -> None:
     )
     err.print("labels: " + ", ".join(f"{k} {v}" for k, v in summary.labels.items()), highlight=False)
     err.print("languages: " + ", ".join(f"{k} {v}" for k, v in summary.languages.items()), highlight=False)
-    if summary.skipped:
-        err.print(f"skipped: {len(summary.skipped)} (see warnings above)", highlight=False)
+    flagged = sum(message.endswith(FLAGGED) for message in summary.skipped)
+    counts = {"skipped": len(summary.skipped) - flagged, "flagged (undecodable bytes replaced, labelled)": flagged}
+    shown = ", ".join(f"{name}: {n}" for name, n in counts.items() if n)
+    if shown:
+        err.print(f"{shown} (see warnings above)", highlight=False)
 
 
 @app.command()

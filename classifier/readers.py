@@ -62,6 +62,11 @@ def _opener(path: Path) -> Callable:
     return COMPRESSION_OPENERS.get(path.suffix.lower(), open)
 
 
+# Ends the warning of a document whose undecodable bytes were replaced: it is labelled, not
+# skipped, and the run's summary counts it apart from the skipped input.
+FLAGGED = "document flagged."
+
+
 def decode(data: bytes) -> tuple[str, bool]:
     """UTF-8 text and whether bytes had to be replaced (the document is flagged, not lost)."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -88,8 +93,20 @@ def _text_file(path: Path, doc_id: str, warn: Warn, on_error: str = "fail") -> I
         return
     text, replaced = decode(data)
     if replaced:
-        warn(f"{path}: invalid UTF-8, undecodable bytes replaced by U+FFFD; document flagged.")
+        _flag(str(path), warn)
     yield Document(id=doc_id, text=text, source=str(path), decode_errors=replaced)
+
+
+def _flag(where: str, warn: Warn) -> None:
+    warn(f"{where}: invalid UTF-8, undecodable bytes replaced by U+FFFD; {FLAGGED}")
+
+
+def _replaced(decoded: str, where: str, warn: Warn) -> bool:
+    """Whether text read with ``errors='replace'`` holds replaced bytes (warned as flagged)."""
+    if "\ufffd" in decoded:
+        _flag(where, warn)
+        return True
+    return False
 
 
 def _read_failed(path: Path, error: Exception, on_error: str, warn: Warn, skipped: str) -> None:
@@ -139,7 +156,8 @@ def _jsonl(
                 continue
             raise InputError(message) from error
         text, doc_id = _record_text(record, text_column, id_column, f"{name}:{number}", f"{name}:{number}")
-        yield Document(id=doc_id, text=text, source=name, decode_errors="\ufffd" in text)
+        # The raw line: a U+FFFD written as an escape in the JSON is the writer's, not a bad byte.
+        yield Document(id=doc_id, text=text, source=name, decode_errors=_replaced(line, f"{name}:{number}", warn))
 
 
 def _csv(
@@ -171,7 +189,8 @@ def _csv(
             _bad_row(f"{name}:{reader.line_num}: {problem}", on_error, warn)
             continue
         text, doc_id = _record_text(record, text_column, id_column, f"{name}:{reader.line_num}", f"{name}:{number}")
-        yield Document(id=doc_id, text=text, source=name, decode_errors="\ufffd" in text)
+        flagged = _replaced(text, f"{name}:{reader.line_num}", warn)
+        yield Document(id=doc_id, text=text, source=name, decode_errors=flagged)
 
 
 def _bad_row(problem: str, on_error: str, warn: Warn) -> None:
@@ -227,7 +246,7 @@ def read_corpus(
         stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
         if fmt is InputFormat.TEXT:
             text = stream.read()
-            yield Document(id="-", text=text, source="-", decode_errors="\ufffd" in text)
+            yield Document(id="-", text=text, source="-", decode_errors=_replaced(text, "<stdin>", warn))
         elif fmt is InputFormat.JSONL:
             yield from _jsonl(stream, "<stdin>", text_column, id_column, on_error, warn)
         elif fmt is InputFormat.CSV:

@@ -156,3 +156,18 @@ def test_evaluate_benchmark_prints_the_table_and_the_one_line_figures_of_partial
     rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in table.output.splitlines() if "│" in line}
     assert rows["trafilatura-eval"] == "5" and rows["one-line paras"] == "2" and rows["all"] == "5"
     assert "partial gold" in table.output
+
+
+def test_summary_counts_skipped_and_flagged_input_apart(tiny_model, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("A plain paragraph of English text about the weather today.\n")
+    (corpus / "latin1.txt").write_bytes(b"Caf\xe9 au lait is served every morning in the old town.\n")
+    (corpus / "image.txt").write_bytes(b"\x89PNG\x00\x00\x01")
+    out = tmp_path / "o.csv"
+    result = runner.invoke(app, ["label", str(corpus), "-m", str(tiny_model), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "2 documents" in text
+    assert "skipped: 1, flagged (undecodable bytes replaced, labelled): 1" in text
+    assert len(out.with_name("o.csv.log").read_text().splitlines()) == 2

@@ -136,6 +136,24 @@ def test_invalid_utf8_is_replaced_and_flagged_binary_is_skipped(tmp_path):
     assert any("image.txt: skipped, looks binary" in w for w in warnings)
 
 
+def test_invalid_utf8_in_jsonl_and_csv_rows_is_flagged_with_its_line(tmp_path):
+    jsonl = tmp_path / "rows.jsonl"
+    # Row 2 writes U+FFFD as a JSON escape: the writer's own character, not a bad byte.
+    jsonl.write_bytes(b'{"text": "caf\xe9"}\n{"text": "sign \\ufffd"}\n')
+    csv_file = tmp_path / "rows.csv"
+    csv_file.write_bytes(b'id,text\n1,fine\n2,"na\xefve"\n')
+    warnings = []
+    rows = list(read_corpus(jsonl, warn=warnings.append)) + list(read_corpus(csv_file, warn=warnings.append))
+    assert [(d.text, d.decode_errors) for d in rows] == [
+        ("caf\ufffd", True),
+        ("sign \ufffd", False),
+        ("fine", False),
+        ("na\ufffdve", True),
+    ]
+    assert [w.split(": ")[0] for w in warnings] == [f"{jsonl}:1", f"{csv_file}:3"]
+    assert all(w.endswith("document flagged.") for w in warnings)
+
+
 def test_missing_path(tmp_path):
     with pytest.raises(InputError, match="not found. Pass a file, a folder, or - for standard input."):
         list(read_corpus(tmp_path / "nope.txt"))
