@@ -154,6 +154,15 @@ def label(
             "--no-members labels in about 40% less time with the first model alone."
         ),
     ] = True,
+    compiled: Annotated[
+        bool,
+        typer.Option(
+            "--compiled",
+            help="Compile the model's boosters to machine code (needs pip install 'classifier[fast]'): the same "
+            "labels, about a quarter faster, after a one-off compile of about 40 s cached per machine and model. "
+            "Worth it for large corpora.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
     """Label every unit (paragraph, or line of a mixed paragraph) of a corpus.
@@ -173,7 +182,12 @@ def label(
     try:
         fmt = output_format(output, format)
         settings = Settings(
-            model_dir=model, profile=profile, target_lang=lang, chunk_docs=chunk_docs, use_members=members
+            model_dir=model,
+            profile=profile,
+            target_lang=lang,
+            chunk_docs=chunk_docs,
+            use_members=members,
+            compiled_boosters=compiled,
         )
         read_options = {
             "format": input_format,

@@ -6,7 +6,6 @@ for names, handles and brands.
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
 import json
 import re
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier.compiled import load_booster
 from classifier.config import (
     FASTTEXT_CONFIDENT,
     MIN_LETTERS_FOR_LANG,
@@ -510,13 +510,14 @@ class UndModel:
     """The booster that tells a name, handle or brand (``und``) from words of a language,
     with the probability above which a unit is called ``und``."""
 
-    def __init__(self, path: Path, threshold: float, threads: int = 0) -> None:
+    def __init__(self, path: Path, threshold: float, threads: int = 0, compiled: bool = False) -> None:
         self.path = path
         self.threshold = threshold
+        self.compiled = compiled
         self.predict_options = {"num_threads": threads} if threads else {}
 
     @classmethod
-    def from_dir(cls, directory: Path, threads: int = 0) -> UndModel | None:
+    def from_dir(cls, directory: Path, threads: int = 0, compiled: bool = False) -> UndModel | None:
         """The model folder's und model; None when it has none (trained without gold languages)."""
         meta_path, path = directory / "meta.json", directory / UND_MODEL_FILE
         if not path.is_file() or not meta_path.is_file():
@@ -527,14 +528,11 @@ class UndModel:
                 f"The und model in {directory} was trained with other features than this version computes. "
                 f"Retrain it with `classifier train --language-only -o {directory}`."
             )
-        return cls(path, float(meta["threshold"]), threads)
+        return cls(path, float(meta["threshold"]), threads, compiled)
 
     @cached_property
     def booster(self):
-        import lightgbm
-
-        with gzip.open(self.path, "rt", encoding="utf-8") as handle:
-            return lightgbm.Booster(model_str=handle.read())
+        return load_booster(self.path, self.compiled)
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
         if not len(matrix):

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from classifier.compiled import require_lleaves
 from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_PROFILE, UND, default_model_dir
 from classifier.lang import FastTextLID, LangdetectLID, UndModel, identify
 from classifier.readers import read_corpus
@@ -38,6 +39,9 @@ class Settings:
     # Average the model's members (models trained with other seeds); False: its first model
     # alone, which labels faster and moves more with its training seed.
     use_members: bool = True
+    # Compile the boosters to machine code with lleaves (pip install .[fast]): the same labels,
+    # about a quarter faster, after a compile of about 40 s that is cached per machine.
+    compiled_boosters: bool = False
 
 
 def in_target_language(lang: str, target: str) -> bool:
@@ -52,8 +56,11 @@ class Labeller:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         model_dir = self.settings.model_dir or default_model_dir()
-        self.relevance = RelevanceModel(model_dir, self.settings.model_threads, self.settings.use_members)
-        self.und = UndModel.from_dir(model_dir, self.settings.model_threads)
+        threads, compiled = self.settings.model_threads, self.settings.compiled_boosters
+        if compiled:
+            require_lleaves()
+        self.relevance = RelevanceModel(model_dir, threads, self.settings.use_members, compiled)
+        self.und = UndModel.from_dir(model_dir, threads, compiled)
         self.lid = FastTextLID()
         self.fallback = LangdetectLID() if self.settings.use_langdetect else None
 

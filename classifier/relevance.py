@@ -12,7 +12,6 @@ Three parts, stored together in one model folder:
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier.compiled import load_booster
 from classifier.config import MODEL_TEXT_CHARS
 from classifier.errors import ModelError
 from classifier.features import (
@@ -215,8 +215,10 @@ class LinePrediction:
 class RelevanceModel:
     """Loads a model folder lazily; predicts a chunk of documents at once."""
 
-    def __init__(self, directory: Path, threads: int = 0, members: bool = True) -> None:
+    def __init__(self, directory: Path, threads: int = 0, members: bool = True, compiled: bool = False) -> None:
         self.directory = Path(directory)
+        # Boosters compiled to machine code when lleaves is installed (see classifier.compiled).
+        self.compiled = compiled
         # Threads of the boosters' predictions; 0: OpenMP's default.
         self.predict_options = {"num_threads": threads} if threads else {}
         missing = [name for name in MODEL_FILES if not (self.directory / name).is_file()]
@@ -252,7 +254,9 @@ class RelevanceModel:
         # Models trained like this one with other seeds, in sub-folders: their beliefs are
         # averaged with this one's before the decision (see TrainSettings.member_seeds).
         self.members = tuple(
-            RelevanceModel(self.directory / name, threads) for name in self.meta.get("members", []) if use_members
+            RelevanceModel(self.directory / name, threads, compiled=compiled)
+            for name in self.meta.get("members", [])
+            if use_members
         )
 
     @cached_property
@@ -267,11 +271,8 @@ class RelevanceModel:
 
     @cached_property
     def _boosters(self):
-        import lightgbm
-
-        def load(name: str) -> lightgbm.Booster:
-            with gzip.open(self.directory / name, "rt", encoding="utf-8") as handle:
-                return lightgbm.Booster(model_str=handle.read())
+        def load(name: str):
+            return load_booster(self.directory / name, self.compiled)
 
         first = (load("content.gbm.txt.gz"), load("labels.gbm.txt.gz"))
         second = (load(STACK_FILES[0]), load(STACK_FILES[1])) if self.stacked else None

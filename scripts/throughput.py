@@ -4,14 +4,17 @@
 
 Prints paragraphs (blank-line blocks), lines and units per second and MB per second for
 the whole `classifier label ... -o out.parquet` process (reading, labelling, writing, start-up
-included), with one process held to one core (also with --no-members) and with --jobs, next to jusText on the same paragraphs in the
-same run (each paragraph wrapped as an HTML <p>, English stop-list).
+included), with one process held to one core (also with --no-members, and with --compiled when
+lleaves is installed: its one-off compile is timed apart, before) and with --jobs, next to
+jusText on the same paragraphs in the same run (each paragraph wrapped as an HTML <p>, English
+stop-list).
 """
 
 from __future__ import annotations
 
 import argparse
 import html
+import importlib.util
 import json
 import os
 import subprocess
@@ -38,18 +41,19 @@ def build_corpus(data: Path, megabytes: float, out: Path) -> tuple[int, int, int
     return documents, paragraphs, size
 
 
-def label_command(corpus: Path, out: Path, jobs: int, members: bool = True) -> list[str]:
+def label_command(corpus: Path, out: Path, jobs: int, members: bool = True, compiled: bool = False) -> list[str]:
     """The `classifier label` run both benchmarks time: the JSONL corpus to Parquet, quietly."""
     command = [sys.executable, "-m", "classifier", "label", str(corpus), "--id-column", "id"]
-    return command + ["-o", str(out), "-q", "--jobs", str(jobs)] + ([] if members else ["--no-members"])
+    command += ["-o", str(out), "-q", "--jobs", str(jobs)] + ([] if members else ["--no-members"])
+    return command + (["--compiled"] if compiled else [])
 
 
-def run_label(corpus: Path, out: Path, jobs: int, members: bool = True) -> float:
+def run_label(corpus: Path, out: Path, jobs: int, members: bool = True, compiled: bool = False) -> float:
     # One process is held to one core (LightGBM would spread over all of them), so that its
     # figure is the per-core one; with --jobs each worker runs one thread anyway.
     env = {**os.environ, "OMP_NUM_THREADS": "1"} if jobs == 1 else None
     started = time.perf_counter()
-    subprocess.run(label_command(corpus, out, jobs, members), check=True, env=env)
+    subprocess.run(label_command(corpus, out, jobs, members, compiled), check=True, env=env)
     return time.perf_counter() - started
 
 
@@ -80,13 +84,21 @@ def main() -> None:
         corpus = Path(tmp) / "corpus.jsonl"
         documents, paragraphs, size = build_corpus(args.data, args.mb, corpus)
         print(f"corpus: {documents} documents, {paragraphs} paragraphs, {size / 1e6:.1f} MB")
-        runs = [(jobs, True) for jobs in sorted({1, args.jobs})] + [(1, False)]
-        for jobs, members in runs:
-            out = Path(tmp) / f"out{jobs}{members}.parquet"
-            seconds = run_label(corpus, out, jobs, members)
+        runs = [(jobs, True, False) for jobs in sorted({1, args.jobs})] + [(1, False, False)]
+        if importlib.util.find_spec("lleaves"):
+            runs += [(1, True, True), (args.jobs, True, True)]
+            # The one-off compile (cached per machine and model), on a one-document corpus.
+            one = Path(tmp) / "one.jsonl"
+            one.write_text(corpus.open(encoding="utf-8").readline(), encoding="utf-8")
+            seconds = run_label(one, Path(tmp) / "one.parquet", 1, compiled=True)
+            print(f"--compiled: compiling the boosters (or reading them from the cache) took {seconds:.1f} s")
+        for jobs, members, compiled in runs:
+            out = Path(tmp) / f"out{jobs}{members}{compiled}.parquet"
+            seconds = run_label(corpus, out, jobs, members, compiled)
             units = pq.ParquetFile(out).metadata.num_rows
+            options = ("" if members else " --no-members") + (" --compiled" if compiled else "")
             print(
-                f"classifier --jobs {jobs}{'' if members else ' --no-members'}{' (one core)' if jobs == 1 else ''}: "
+                f"classifier --jobs {jobs}{options}{' (one core)' if jobs == 1 else ''}: "
                 f"{seconds:.1f} s, "
                 f"{paragraphs / seconds:,.0f} paragraphs/s, "
                 f"{units / seconds:,.0f} units/s, {size / 1e6 / seconds:.2f} MB/s"

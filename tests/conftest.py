@@ -66,8 +66,10 @@ def tiny_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _no_model_env(monkeypatch):
+def _no_model_env(monkeypatch, tmp_path_factory):
     monkeypatch.delenv("CLASSIFIER_MODEL", raising=False)
+    # Compiled boosters go to a cache of the test session, not the user's.
+    monkeypatch.setenv("CLASSIFIER_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 def one_page_benchmark(root: Path, dataset: str, doc_id: str, paragraphs: list[tuple[str, str]]) -> str:
