@@ -158,7 +158,7 @@ def label(
         bool,
         typer.Option(
             "--compiled",
-            help="Compile the model's boosters to machine code (needs pip install 'classifier[fast]'): the same "
+            help="Compile the model's boosters to machine code (needs pip install 'classifier\\[fast]'): the same "
             "labels, about a quarter faster, after a one-off compile of about 40 s cached per machine and model. "
             "Worth it for large corpora.",
         ),

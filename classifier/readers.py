@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import lzma
+import re
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -98,15 +99,23 @@ def _text_file(path: Path, doc_id: str, warn: Warn, on_error: str = "fail") -> I
 
 
 def _flag(where: str, warn: Warn) -> None:
-    warn(f"{where}: invalid UTF-8, undecodable bytes replaced by U+FFFD; {FLAGGED}")
+    warn(f"{where}: invalid UTF-8 (or unpaired surrogates), replaced by U+FFFD; {FLAGGED}")
 
 
-def _replaced(decoded: str, where: str, warn: Warn) -> bool:
-    """Whether text read with ``errors='replace'`` holds replaced bytes (warned as flagged)."""
-    if "\ufffd" in decoded:
-        _flag(where, warn)
-        return True
-    return False
+# JSONL, CSV and standard input are decoded with ``surrogateescape``: each byte that is not
+# UTF-8 becomes a lone surrogate, which valid text never holds, so a row's bad bytes are told
+# apart from a U+FFFD the writer put there. A JSON string may also hold an unpaired surrogate
+# escape (half an emoji cut off); none of them can be written back as UTF-8.
+SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _repaired(decoded: str, where: str, warn: Warn) -> tuple[str, bool]:
+    """``decoded`` with its undecodable bytes and unpaired surrogates replaced by U+FFFD, and
+    whether it had any (then warned)."""
+    if SURROGATES.search(decoded) is None:
+        return decoded, False
+    _flag(where, warn)
+    return SURROGATES.sub("\ufffd", decoded), True
 
 
 def _read_failed(path: Path, error: Exception, on_error: str, warn: Warn, skipped: str) -> None:
@@ -156,8 +165,9 @@ def _jsonl(
                 continue
             raise InputError(message) from error
         text, doc_id = _record_text(record, text_column, id_column, f"{name}:{number}", f"{name}:{number}")
-        # The raw line: a U+FFFD written as an escape in the JSON is the writer's, not a bad byte.
-        yield Document(id=doc_id, text=text, source=name, decode_errors=_replaced(line, f"{name}:{number}", warn))
+        text, flagged = _repaired(text, f"{name}:{number}", warn)
+        doc_id, _ = _repaired(doc_id, f"{name}:{number}", _ignore)
+        yield Document(id=doc_id, text=text, source=name, decode_errors=flagged)
 
 
 def _csv(
@@ -188,8 +198,10 @@ def _csv(
         if problem:
             _bad_row(f"{name}:{reader.line_num}: {problem}", on_error, warn)
             continue
-        text, doc_id = _record_text(record, text_column, id_column, f"{name}:{reader.line_num}", f"{name}:{number}")
-        flagged = _replaced(text, f"{name}:{reader.line_num}", warn)
+        where = f"{name}:{reader.line_num}"
+        text, doc_id = _record_text(record, text_column, id_column, where, f"{name}:{number}")
+        text, flagged = _repaired(text, where, warn)
+        doc_id, _ = _repaired(doc_id, where, _ignore)
         yield Document(id=doc_id, text=text, source=name, decode_errors=flagged)
 
 
@@ -243,10 +255,10 @@ def read_corpus(
     fmt = InputFormat(format) if format else None
     if str(path) == "-":
         fmt = fmt or InputFormat.TEXT
-        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape")
         if fmt is InputFormat.TEXT:
-            text = stream.read()
-            yield Document(id="-", text=text, source="-", decode_errors=_replaced(text, "<stdin>", warn))
+            text, flagged = _repaired(stream.read(), "<stdin>", warn)
+            yield Document(id="-", text=text, source="-", decode_errors=flagged)
         elif fmt is InputFormat.JSONL:
             yield from _jsonl(stream, "<stdin>", text_column, id_column, on_error, warn)
         elif fmt is InputFormat.CSV:
@@ -286,7 +298,7 @@ def _records_file(
     the rows before the cut; the cut stops the run, or with ``on_error='skip'`` is logged."""
     read = 0
     try:
-        with _opener(path)(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+        with _opener(path)(path, "rt", encoding="utf-8", errors="surrogateescape", newline="") as handle:
             rows = _jsonl if fmt is InputFormat.JSONL else _csv
             for document in rows(handle, str(path), text_column, id_column, on_error, warn):
                 read += 1

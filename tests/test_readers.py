@@ -138,8 +138,11 @@ def test_invalid_utf8_is_replaced_and_flagged_binary_is_skipped(tmp_path):
 
 def test_invalid_utf8_in_jsonl_and_csv_rows_is_flagged_with_its_line(tmp_path):
     jsonl = tmp_path / "rows.jsonl"
-    # Row 2 writes U+FFFD as a JSON escape: the writer's own character, not a bad byte.
-    jsonl.write_bytes(b'{"text": "caf\xe9"}\n{"text": "sign \\ufffd"}\n')
+    # Rows 2 and 3 hold U+FFFD the writer put there (as an escape, as UTF-8 bytes): not bad
+    # bytes. Row 4 holds half an emoji, an unpaired surrogate escape, which no UTF-8 file can hold.
+    jsonl.write_bytes(
+        b'{"text": "caf\xe9"}\n{"text": "sign \\ufffd"}\n{"text": "raw \xef\xbf\xbd"}\n{"text": "half \\ud83d"}\n'
+    )
     csv_file = tmp_path / "rows.csv"
     csv_file.write_bytes(b'id,text\n1,fine\n2,"na\xefve"\n')
     warnings = []
@@ -147,10 +150,12 @@ def test_invalid_utf8_in_jsonl_and_csv_rows_is_flagged_with_its_line(tmp_path):
     assert [(d.text, d.decode_errors) for d in rows] == [
         ("caf\ufffd", True),
         ("sign \ufffd", False),
+        ("raw \ufffd", False),
+        ("half \ufffd", True),
         ("fine", False),
         ("na\ufffdve", True),
     ]
-    assert [w.split(": ")[0] for w in warnings] == [f"{jsonl}:1", f"{csv_file}:3"]
+    assert [w.split(": ")[0] for w in warnings] == [f"{jsonl}:1", f"{jsonl}:4", f"{csv_file}:3"]
     assert all(w.endswith("document flagged.") for w in warnings)
 
 
