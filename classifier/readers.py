@@ -102,7 +102,8 @@ def _flag(where: str, warn: Warn) -> None:
     warn(f"{where}: invalid UTF-8 (or unpaired surrogates), replaced by U+FFFD; {FLAGGED}")
 
 
-# JSONL, CSV and standard input are decoded with ``surrogateescape``: each byte that is not
+# JSONL, CSV and standard input are decoded as UTF-8 with or without a byte-order mark (Excel
+# writes one before a CSV header) and with ``surrogateescape``: each byte that is not
 # UTF-8 becomes a lone surrogate, which valid text never holds, so a row's bad bytes are told
 # apart from a U+FFFD the writer put there. A JSON string may also hold an unpaired surrogate
 # escape (half an emoji cut off); none of them can be written back as UTF-8.
@@ -255,7 +256,7 @@ def read_corpus(
     fmt = InputFormat(format) if format else None
     if str(path) == "-":
         fmt = fmt or InputFormat.TEXT
-        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape")
+        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="surrogateescape")
         if fmt is InputFormat.TEXT:
             text, flagged = _repaired(stream.read(), "<stdin>", warn)
             yield Document(id="-", text=text, source="-", decode_errors=flagged)
@@ -298,7 +299,7 @@ def _records_file(
     the rows before the cut; the cut stops the run, or with ``on_error='skip'`` is logged."""
     read = 0
     try:
-        with _opener(path)(path, "rt", encoding="utf-8", errors="surrogateescape", newline="") as handle:
+        with _opener(path)(path, "rt", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             rows = _jsonl if fmt is InputFormat.JSONL else _csv
             for document in rows(handle, str(path), text_column, id_column, on_error, warn):
                 read += 1

@@ -159,6 +159,14 @@ def test_invalid_utf8_in_jsonl_and_csv_rows_is_flagged_with_its_line(tmp_path):
     assert all(w.endswith("document flagged.") for w in warnings)
 
 
+def test_a_byte_order_mark_before_a_csv_header_or_a_jsonl_line_is_not_part_of_the_data(tmp_path):
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "excel.csv").write_bytes(bom + b'id,text\r\n7,"Saved by Excel, quoted"\r\n')
+    (tmp_path / "rows.jsonl").write_bytes(bom + b'{"id": 8, "text": "First row"}\n')
+    docs = [d for name in ("excel.csv", "rows.jsonl") for d in read_corpus(tmp_path / name, id_column="id")]
+    assert [(d.id, d.text) for d in docs] == [("7", "Saved by Excel, quoted"), ("8", "First row")]
+
+
 def test_missing_path(tmp_path):
     with pytest.raises(InputError, match="not found. Pass a file, a folder, or - for standard input."):
         list(read_corpus(tmp_path / "nope.txt"))
