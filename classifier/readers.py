@@ -4,6 +4,7 @@ text, JSONL and CSV files may be compressed (.gz, .bz2, .xz)."""
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import gzip
 import io
@@ -21,6 +22,7 @@ from classifier.errors import InputError
 from classifier.types import Document
 
 BINARY_SNIFF_BYTES = 8192
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 class InputFormat(str, Enum):
@@ -69,17 +71,18 @@ FLAGGED = "document flagged."
 
 
 def decode(data: bytes) -> tuple[str, bool]:
-    """UTF-8 text and whether bytes had to be replaced (the document is flagged, not lost)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    """The text of a file, UTF-8 unless a byte-order mark says UTF-16 (Windows' "Unicode"
+    text), and whether bytes had to be replaced (the document is flagged, not lost)."""
+    encoding = "utf-16" if data.startswith(UTF16_BOMS) else "utf-8-sig"
     try:
-        return data.decode("utf-8"), False
+        return data.decode(encoding), False
     except UnicodeDecodeError:
-        return data.decode("utf-8", errors="replace"), True
+        return data.decode(encoding, errors="replace"), True
 
 
 def looks_binary(data: bytes) -> bool:
-    return b"\x00" in data[:BINARY_SNIFF_BYTES]
+    """NUL bytes near the start, which text never holds (UTF-16 aside, known by its mark)."""
+    return not data.startswith(UTF16_BOMS) and b"\x00" in data[:BINARY_SNIFF_BYTES]
 
 
 def _text_file(path: Path, doc_id: str, warn: Warn, on_error: str = "fail") -> Iterator[Document]:

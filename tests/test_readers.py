@@ -1,4 +1,5 @@
 import bz2
+import codecs
 import csv
 import gzip
 import json
@@ -165,6 +166,15 @@ def test_a_byte_order_mark_before_a_csv_header_or_a_jsonl_line_is_not_part_of_th
     (tmp_path / "rows.jsonl").write_bytes(bom + b'{"id": 8, "text": "First row"}\n')
     docs = [d for name in ("excel.csv", "rows.jsonl") for d in read_corpus(tmp_path / name, id_column="id")]
     assert [(d.id, d.text) for d in docs] == [("7", "Saved by Excel, quoted"), ("8", "First row")]
+
+
+def test_utf16_text_with_its_byte_order_mark_is_read_not_skipped_as_binary(tmp_path):
+    text = "Notepad's \u201cUnicode\u201d.\r\n\r\nSecond paragraph."
+    (tmp_path / "windows.txt").write_bytes(text.encode("utf-16"))  # little-endian, with its mark
+    (tmp_path / "big.txt").write_bytes(codecs.BOM_UTF16_BE + text.encode("utf-16-be"))
+    warnings = []
+    docs = list(read_corpus(tmp_path, warn=warnings.append))
+    assert [d.text for d in docs] == [text, text] and not any(d.decode_errors for d in docs) and not warnings
 
 
 def test_missing_path(tmp_path):
