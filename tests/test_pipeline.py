@@ -142,3 +142,12 @@ def test_a_hard_wrapped_paragraph_is_labelled_whole(tiny_model):
     assert [(u.verdict.label, round(u.verdict.content_score, 6)) for u in units] == [
         (u.verdict.label, round(u.verdict.content_score, 6)) for u in as_written
     ]
+
+
+def test_an_unpaired_surrogate_from_the_api_is_labelled_and_kept_in_the_unit_text(tiny_model):
+    # A Python string may hold half an emoji; fastText cannot read it. The unit keeps the
+    # caller's text, offsets included; the models read U+FFFD in its place.
+    text = "Half an emoji \ud83d here, in a sentence of plain English text.\n\nMenu"
+    units = label_text(text, Settings(model_dir=tiny_model))
+    assert [u.unit.text for u in units] == [text[: text.index("\n")], "Menu"]
+    assert units[0].lang.lang == "en"
