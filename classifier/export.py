@@ -272,7 +272,8 @@ def _read_jsonl(name: str) -> tuple[list[dict], list[int]]:
     try:
         for number, raw in enumerate(stream, start=1):
             try:
-                line = raw.decode("utf-8")
+                # utf-8-sig: a byte-order mark (an editor's) before the first line is no data.
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
                 raise InputError(
                     f"{name} line {number}: not UTF-8 (byte {exc.start + 1}). "
@@ -309,7 +310,8 @@ def _read_jsonl(name: str) -> tuple[list[dict], list[int]]:
 def _read_csv(name: str) -> pd.DataFrame:
     source = sys.stdin if name == "-" else name
     try:
-        return pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8")
+        # utf-8-sig: a labelled CSV corrected in Excel comes back with a byte-order mark.
+        return pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         return pd.DataFrame({c: [] for c in RECORD_COLUMNS})
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, zlib.error, gzip.BadGzipFile) as exc:

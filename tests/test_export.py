@@ -134,6 +134,18 @@ def test_read_labelled_round_trip(tmp_path, corpus, fmt):
     assert back["lang_score"].dtype == "float64"
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_read_labelled_after_an_editor_added_a_byte_order_mark(tmp_path, corpus, fmt):
+    path = tmp_path / f"corrected.{fmt}"
+    text = (
+        corpus.to_json(orient="records", lines=True, force_ascii=False)
+        if fmt == "jsonl"
+        else corpus.to_csv(index=False)
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert _records(read_labelled(path)) == _records(corpus)
+
+
 def test_read_labelled_gzip_jsonl_and_a_cut_one(tmp_path, corpus):
     import gzip
 
