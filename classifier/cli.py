@@ -159,7 +159,7 @@ def label(
         typer.Option(
             "--compiled",
             help="Compile the model's boosters to machine code (needs pip install 'classifier\\[fast]'): the same "
-            "labels, about a quarter faster, after a one-off compile of about 40 s cached per machine and model. "
+            "labels in about a fifth less time, after a one-off compile of about 30 s cached per machine and model. "
             "Worth it for large corpora.",
         ),
     ] = False,

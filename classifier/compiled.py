@@ -2,8 +2,8 @@
 
 LightGBM walks its trees node by node; lleaves compiles a model's trees with LLVM into one
 function that gives the same probabilities (within 1e-14) three to four times faster. The
-boosters are about 40% of the labelling time, so a large run takes about a quarter less.
-Compiling costs seconds per booster (about 40 s for the shipped model's ten), so it is opt-in,
+boosters are about 40% of the labelling time; a large run takes about a fifth less time
+(measured). Compiling costs seconds per booster (about 30 s for the shipped model's nine), so it is opt-in,
 for large corpora, and the machine code is cached, keyed by the model text, the CPU and the
 lleaves and llvmlite versions, under ``$CLASSIFIER_CACHE`` (else ``~/.cache/classifier``): a
 machine pays it once per model. When compiling fails, LightGBM predicts, with a warning.
@@ -25,8 +25,8 @@ import numpy as np
 from classifier.errors import ModelError
 
 CACHE_ENV = "CLASSIFIER_CACHE"
-# Inlining the trees' node functions triples the compile time for a quarter faster prediction
-# at most (measured on the 13-class label booster: 12 s against 5 s, 4 against 5 µs a row).
+# Inlining the trees' node functions more than doubles the compile time for a fifth less
+# prediction time (measured on the 13-class label booster: 12 s against 5 s, 4 against 5 µs a row).
 INLINE = False
 
 

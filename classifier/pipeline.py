@@ -40,7 +40,7 @@ class Settings:
     # alone, which labels faster and moves more with its training seed.
     use_members: bool = True
     # Compile the boosters to machine code with lleaves (pip install .[fast]): the same labels,
-    # about a quarter faster, after a compile of about 40 s that is cached per machine.
+    # about a fifth less time, after a compile of about 30 s that is cached per machine.
     compiled_boosters: bool = False
 
 

@@ -509,7 +509,7 @@ def join_members(
     meta["members"] = names
     meta["own_threshold"], meta["own_dev"] = meta["threshold"], meta["dev"]
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    model = RelevanceModel(out_dir, compiled=False)
+    model = RelevanceModel(out_dir)
     content_prob, label_probs = model.beliefs([(p.lines, len(p.text)) for p in dev_pages])
     meta["threshold"], meta["dev"] = dev_threshold(dev_pages, content_prob, label_probs)
     meta["member_seeds"] = [
