@@ -16,7 +16,7 @@ import numpy as np
 from classifier.compiled import require_lleaves
 from classifier.config import DEFAULT_CHUNK_DOCS, DEFAULT_PROFILE, UND, default_model_dir
 from classifier.lang import FastTextLID, LangdetectLID, UndModel, identify
-from classifier.readers import SURROGATES, read_corpus
+from classifier.readers import read_corpus, without_surrogates
 from classifier.relevance import LABELS, PREDICT_BATCH_LINES, LinePrediction, RelevanceModel
 from classifier.segment import Line, batches, join_units, reading_lines
 from classifier.types import Document, LabelledUnit, LangGuess, Profile, Summary, Verdict
@@ -42,13 +42,6 @@ class Settings:
     # Compile the boosters to machine code with lleaves (pip install .[fast]): the same labels,
     # about a fifth less time, after a compile of about 30 s that is cached per machine.
     compiled_boosters: bool = False
-
-
-def _models_can_read(text: str) -> str:
-    """``text`` with unpaired surrogates (possible in a Python string, not in UTF-8; the
-    readers replace them) as U+FFFD, one character for one, so offsets stay: fastText
-    rejects them."""
-    return SURROGATES.sub("\ufffd", text) if SURROGATES.search(text) else text
 
 
 def in_target_language(lang: str, target: str) -> bool:
@@ -82,7 +75,9 @@ class Labeller:
     def iter_chunk(self, documents: list[Document]) -> Iterator[list[LabelledUnit]]:
         """Labelled units of each document of a chunk, one document at a time; line
         repetition across documents is counted within the chunk."""
-        lines_per_doc = [reading_lines(_models_can_read(doc.text)) for doc in documents]
+        # fastText rejects unpaired surrogates, which a caller's string may hold (the readers
+        # replace them): the models read U+FFFD instead, the units keep the caller's text.
+        lines_per_doc = [reading_lines(without_surrogates(doc.text)) for doc in documents]
         predictions = self.relevance.predict(
             [(lines, len(doc.text)) for doc, lines in zip(documents, lines_per_doc, strict=True)]
         )

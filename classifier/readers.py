@@ -113,13 +113,18 @@ def _flag(where: str, warn: Warn) -> None:
 SURROGATES = re.compile("[\ud800-\udfff]")
 
 
+def without_surrogates(text: str) -> str:
+    """``text`` with each surrogate as U+FFFD, one character for one: offsets stay."""
+    return SURROGATES.sub("\ufffd", text) if SURROGATES.search(text) else text
+
+
 def _repaired(decoded: str, where: str, warn: Warn) -> tuple[str, bool]:
     """``decoded`` with its undecodable bytes and unpaired surrogates replaced by U+FFFD, and
     whether it had any (then warned)."""
-    if SURROGATES.search(decoded) is None:
-        return decoded, False
-    _flag(where, warn)
-    return SURROGATES.sub("\ufffd", decoded), True
+    repaired = without_surrogates(decoded)
+    if repaired is not decoded:
+        _flag(where, warn)
+    return repaired, repaired is not decoded
 
 
 def _read_failed(path: Path, error: Exception, on_error: str, warn: Warn, skipped: str) -> None:
@@ -134,9 +139,10 @@ def _read_failed(path: Path, error: Exception, on_error: str, warn: Warn, skippe
     raise InputError(f"{problem} Decompress it to see what is left, or pass --on-error skip.") from error
 
 
-def _record_text(
-    record: dict, text_column: str, id_column: str | None, where: str, fallback_id: str
-) -> tuple[str, str]:
+def _record_document(
+    record: dict, text_column: str, id_column: str | None, where: str, fallback_id: str, source: str, warn: Warn
+) -> Document:
+    """The document of a JSONL or CSV record; ``where`` (file:line) names it in errors and warnings."""
     if text_column not in record:
         raise InputError(
             f"Column '{text_column}' not found in {where}. Available: {', '.join(map(str, record))}. Use --text-column."
@@ -147,9 +153,9 @@ def _record_text(
             "Use --id-column, or leave it out to number the rows."
         )
     value = record[text_column]
-    text = "" if value is None else str(value)
-    doc_id = str(record[id_column]) if id_column else fallback_id
-    return text, doc_id
+    text, flagged = _repaired("" if value is None else str(value), where, warn)
+    doc_id = without_surrogates(str(record[id_column])) if id_column else fallback_id
+    return Document(id=doc_id, text=text, source=source, decode_errors=flagged)
 
 
 def _jsonl(
@@ -168,10 +174,8 @@ def _jsonl(
                 warn(message)
                 continue
             raise InputError(message) from error
-        text, doc_id = _record_text(record, text_column, id_column, f"{name}:{number}", f"{name}:{number}")
-        text, flagged = _repaired(text, f"{name}:{number}", warn)
-        doc_id, _ = _repaired(doc_id, f"{name}:{number}", _ignore)
-        yield Document(id=doc_id, text=text, source=name, decode_errors=flagged)
+        where = f"{name}:{number}"
+        yield _record_document(record, text_column, id_column, where, where, name, warn)
 
 
 def _csv(
@@ -203,10 +207,7 @@ def _csv(
             _bad_row(f"{name}:{reader.line_num}: {problem}", on_error, warn)
             continue
         where = f"{name}:{reader.line_num}"
-        text, doc_id = _record_text(record, text_column, id_column, where, f"{name}:{number}")
-        text, flagged = _repaired(text, where, warn)
-        doc_id, _ = _repaired(doc_id, where, _ignore)
-        yield Document(id=doc_id, text=text, source=name, decode_errors=flagged)
+        yield _record_document(record, text_column, id_column, where, f"{name}:{number}", name, warn)
 
 
 def _bad_row(problem: str, on_error: str, warn: Warn) -> None:
