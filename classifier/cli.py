@@ -27,6 +27,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Markdown reflows a docstring's paragraphs to the terminal; rich keeps the source's line
+    # breaks, which at 80 columns cut every long line in two. Help text with <, * or __ goes in `backticks`.
+    rich_markup_mode="markdown",
 )
 err = Console(stderr=True)
 
@@ -241,7 +244,8 @@ def _print_summary(summary, output) -> None:
 @app.command()
 def train(
     data: Annotated[
-        Path, typer.Option(help="Benchmark data folder with <dataset>.jsonl and txt/ (see ../shared/data/README.md).")
+        Path,
+        typer.Option(help="Benchmark data folder with `<dataset>.jsonl` and `txt/` (see ../shared/data/README.md)."),
     ] = Path("../shared/data"),
     gold: Annotated[Path | None, typer.Option(help="The project's fine-grained gold (line labels).")] = Path(
         "data/gold/gold.csv"
@@ -446,7 +450,7 @@ def export(
         str,
         typer.Option(
             "--as",
-            help="parquet | jsonl: Hugging Face datasets layout (train/dev/test + README card); fasttext: __label__X text lines; text: cleaned documents.",
+            help="parquet | jsonl: Hugging Face datasets layout (train/dev/test + README card); fasttext: `__label__X text` lines; text: cleaned documents.",
         ),
     ] = "parquet",
     profile: Annotated[
@@ -474,7 +478,7 @@ def export(
         typer.Option(help="Keep groups in one split: site (URL host or parent folder) or a column name, e.g. source."),
     ] = None,
     target: Annotated[
-        str, typer.Option(help="With --as fasttext: relevance (__label__<label>) or language (__label__<lang>).")
+        str, typer.Option(help="With --as fasttext: relevance (`__label__<label>`) or language (`__label__<lang>`).")
     ] = "relevance",
     text_layout: Annotated[
         str, typer.Option(help="With --as text: files (one .txt per document) or jsonl (id, text).")

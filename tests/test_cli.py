@@ -1,4 +1,6 @@
+import itertools
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -23,6 +25,24 @@ def test_every_command_has_help_with_an_example(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output
+
+
+@pytest.mark.parametrize("command", ["label", "train", "evaluate", "export", "stats"])
+def test_help_reflows_the_docstring_to_the_terminal_and_keeps_every_word(command):
+    callback = next(c.callback for c in app.registered_commands if (c.name or c.callback.__name__) == command)
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0
+    shown = result.output.splitlines()
+    assert all(len(line) <= 80 for line in shown)
+    flat = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
+    for paragraph in callback.__doc__.split("\n\n"):
+        assert " ".join(paragraph.replace("`", "").split()) in flat
+    # A paragraph is wrapped once, at the terminal's width, not also where the source broke
+    # it: a line of the description ends early only where its next word would not fit.
+    description = [line.rstrip() for line in shown[: next(i for i, line in enumerate(shown) if "╭" in line)]]
+    for line, following in itertools.pairwise(description):
+        if line.strip() and following.strip():
+            assert len(line) + 1 + len(following.split()[0]) > 80 - 2, (line, following)
 
 
 def test_label_writes_csv_and_summary(tiny_model, tmp_path):
