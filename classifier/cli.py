@@ -82,7 +82,7 @@ def label(
     corpus: Annotated[
         str,
         typer.Argument(
-            help="A text file, a folder (searched recursively, see --glob), a .jsonl/.csv/.parquet file, or - for standard input. Text, JSONL and CSV files may be compressed: .jsonl.gz, .csv.bz2, .txt.xz."
+            help="A text file, a folder (searched recursively, see --glob), a .jsonl/.csv/.parquet file, or - for standard input. Text, JSONL and CSV files may be compressed: .jsonl.gz, .jsonl.zst, .csv.bz2, .txt.xz."
         ),
     ],
     output: Annotated[
@@ -114,7 +114,7 @@ def label(
         InputFormat | None,
         typer.Option(
             "--input-format",
-            help="How to read CORPUS; default: by extension, under .gz/.bz2/.xz (.txt and others are plain text).",
+            help="How to read CORPUS; default: by extension, under .gz/.bz2/.xz/.zst (.txt and others are plain text).",
         ),
     ] = None,
     text_column: Annotated[

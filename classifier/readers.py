@@ -1,5 +1,5 @@
 """Read corpora into Documents: text files, folders, standard input, JSONL, CSV, Parquet;
-text, JSONL and CSV files may be compressed (.gz, .bz2, .xz)."""
+text, JSONL and CSV files may be compressed (.gz, .bz2, .xz, .zst)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ import zlib
 from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
+
+try:  # Python 3.14 has Zstandard in the standard library; before, its backport (the same API)
+    from compression import zstd
+except ImportError:
+    from backports import zstd
 
 from classifier.config import DEFAULT_GLOB, DEFAULT_TEXT_COLUMN
 from classifier.errors import InputError
@@ -48,10 +53,11 @@ def _ignore(message: str) -> None:
     return None
 
 
-# Scraped corpora are often stored compressed (`pages.jsonl.gz`): read as they stream.
-COMPRESSION_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+# Scraped corpora are often stored compressed (`pages.jsonl.gz`; large training corpora
+# mostly as `.jsonl.zst`): read as they stream.
+COMPRESSION_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".zst": zstd.open}
 # What a truncated or corrupt compressed file raises while it is read.
-DECOMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile, OSError)
+DECOMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile, zstd.ZstdError, OSError)
 
 
 def sniff_format(path: Path) -> InputFormat:

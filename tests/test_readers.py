@@ -2,6 +2,7 @@ import bz2
 import codecs
 import csv
 import gzip
+import hashlib
 import json
 import lzma
 
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classifier.errors import InputError
-from classifier.readers import read_corpus
+from classifier.readers import read_corpus, zstd
 
 
 def test_text_file_is_one_document_with_its_path_as_id(tmp_path):
@@ -85,25 +86,33 @@ def test_compressed_files_are_read_by_their_inner_extension(tmp_path):
     gzip_path.write_bytes(gzip.compress(rows.encode("utf-8")))
     xz_path.write_bytes(lzma.compress(b'id,text\n9,"Uno\n\nDos"\n'))
     (tmp_path / "c.txt.bz2").write_bytes(bz2.compress("Título\n\nCuerpo".encode()))
+    # Two Zstandard frames, as parallel compressors (zstd -T, pzstd) write them: both are read.
+    frames = [json.dumps({"id": f"z{i}", "text": f"Frame {i}"}).encode() + b"\n" for i in range(2)]
+    (tmp_path / "d.jsonl.zst").write_bytes(b"".join(map(zstd.compress, frames)))
     docs = list(read_corpus(tmp_path, glob="*.*", id_column="id"))
     assert [(d.id, d.text) for d in docs] == [(str(i), f"Paragraph {i}\n\nNext") for i in range(3)] + [
         ("9", "Uno\n\nDos"),
         (str(tmp_path / "c.txt.bz2"), "Título\n\nCuerpo"),
+        ("z0", "Frame 0"),
+        ("z1", "Frame 1"),
     ]
 
 
-def test_truncated_compressed_file_keeps_the_rows_before_the_cut(tmp_path):
-    rows = "".join(json.dumps({"text": f"Row {i} " + "x" * 200}) + "\n" for i in range(500))
-    whole = gzip.compress(rows.encode("utf-8"))
-    path = tmp_path / "cut.jsonl.gz"
+@pytest.mark.parametrize(("suffix", "compress"), [(".gz", gzip.compress), (".zst", zstd.compress)])
+def test_truncated_compressed_file_keeps_the_rows_before_the_cut(tmp_path, suffix, compress):
+    # Rows that do not compress to nothing, so that half the file holds whole blocks of them.
+    texts = [f"Row {i} " + hashlib.sha256(str(i).encode()).hexdigest() * 4 for i in range(2000)]
+    rows = "".join(json.dumps({"text": text}) + "\n" for text in texts)
+    whole = compress(rows.encode("utf-8"))
+    path = tmp_path / f"cut.jsonl{suffix}"
     path.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(InputError, match=rf"^{path}: truncated or corrupt compressed file .*--on-error skip"):
         list(read_corpus(path))
     warnings = []
     docs = list(read_corpus(path, on_error="skip", warn=warnings.append))
-    assert 0 < len(docs) < 500 and [d.text for d in docs] == [f"Row {i} " + "x" * 200 for i in range(len(docs))]
+    assert 0 < len(docs) < len(texts) and [d.text for d in docs] == texts[: len(docs)]
     assert len(warnings) == 1 and f"after {len(docs)} rows" in warnings[0]
-    text_path = tmp_path / "cut.txt.gz"
+    text_path = tmp_path / f"cut.txt{suffix}"
     text_path.write_bytes(whole[:100])
     assert list(read_corpus(text_path, on_error="skip", warn=warnings.append)) == []
     assert str(text_path) in warnings[1]
