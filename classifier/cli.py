@@ -82,7 +82,7 @@ def label(
     corpus: Annotated[
         str,
         typer.Argument(
-            help="A text file, a folder (searched recursively, see --glob), a .jsonl/.csv/.parquet file, or - for standard input. Text, JSONL and CSV files may be compressed: .jsonl.gz, .jsonl.zst, .csv.bz2, .txt.xz."
+            help="A text file, a folder (searched recursively, see --glob), a .jsonl/.csv/.parquet file, a Common Crawl WET file (.warc.wet.gz: each record a document, its URL the id), or - for standard input. Text, JSONL, CSV and WET files may be compressed: .jsonl.gz, .jsonl.zst, .csv.bz2, .txt.xz."
         ),
     ],
     output: Annotated[

@@ -1,10 +1,12 @@
-"""Read corpora into Documents: text files, folders, standard input, JSONL, CSV, Parquet;
-text, JSONL and CSV files may be compressed (.gz, .bz2, .xz, .zst)."""
+"""Read corpora into Documents: text files, folders, standard input, JSONL, CSV, Parquet and
+WET (Common Crawl's extracted text); text, JSONL, CSV and WET files may be compressed (.gz,
+.bz2, .xz, .zst)."""
 
 from __future__ import annotations
 
 import bz2
 import codecs
+import contextlib
 import csv
 import gzip
 import io
@@ -27,6 +29,7 @@ from classifier.errors import InputError
 from classifier.types import Document
 
 BINARY_SNIFF_BYTES = 8192
+ERROR_QUOTE_CHARS = 160
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
@@ -35,6 +38,7 @@ class InputFormat(str, Enum):
     JSONL = "jsonl"
     CSV = "csv"
     PARQUET = "parquet"
+    WET = "wet"
 
 
 SUFFIX_FORMATS = {
@@ -44,6 +48,7 @@ SUFFIX_FORMATS = {
     ".ndjson": InputFormat.JSONL,
     ".csv": InputFormat.CSV,
     ".parquet": InputFormat.PARQUET,
+    ".wet": InputFormat.WET,
 }
 
 Warn = Callable[[str], None]
@@ -138,11 +143,13 @@ def _read_failed(path: Path, error: Exception, on_error: str, warn: Warn, skippe
     reported and skipped instead (``skipped`` says what of it) with ``on_error='skip'``."""
     if isinstance(error, OSError) and error.strerror:
         raise InputError(f"Cannot read {path}: {error.strerror}. Check the path and its permissions.") from error
-    problem = f"{path}: truncated or corrupt compressed file ({error})."
+    compressed = path.suffix.lower() in COMPRESSION_OPENERS
+    problem = f"{path}: truncated or corrupt {'compressed ' if compressed else ''}file ({error})."
     if on_error == "skip":
         warn(f"{problem} {skipped}")
         return
-    raise InputError(f"{problem} Decompress it to see what is left, or pass --on-error skip.") from error
+    fix = "Decompress it to see what is left" if compressed else "Fetch the file again"
+    raise InputError(f"{problem} {fix}, or pass --on-error skip.") from error
 
 
 def _record_document(
@@ -224,6 +231,42 @@ def _bad_row(problem: str, on_error: str, warn: Warn) -> None:
     raise InputError(f"{problem}. Fix the row, or pass --on-error skip to skip such rows.")
 
 
+def _wet(path: Path, on_error: str, warn: Warn) -> Iterator[Document]:
+    """The text records (WARC-Type ``conversion``) of a WET file, as Common Crawl writes the
+    text it extracts from each page it fetched; the page's URL is the document's id. warcio
+    reads a record cut short by the end of the file as if whole: its Content-Length tells."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    read = 0
+    try:
+        with _opener(path)(path, "rb") if str(path) != "-" else contextlib.nullcontext(sys.stdin.buffer) as handle:
+            records = ArchiveIterator(handle)
+            for record in records:
+                if record.rec_type != "conversion":
+                    continue
+                headers = record.rec_headers
+                data = record.content_stream().read()
+                if len(data) < int(headers.get_header("Content-Length") or 0):
+                    raise EOFError(f"the record at byte {records.get_record_offset()} is cut short")
+                where = f"{path}@{records.get_record_offset()}"
+                text, flagged = decode(data)
+                if flagged:
+                    _flag(where, warn)
+                doc_id = headers.get_header("WARC-Target-URI") or headers.get_header("WARC-Record-ID") or where
+                read += 1
+                yield Document(id=doc_id, text=text, source=str(path), decode_errors=flagged)
+    except ArchiveLoadFailed as error:
+        # warcio quotes the line it could not read, which may be a whole megabyte-long page.
+        problem = f"{path}: not a readable WET file after {read} records ({str(error)[:ERROR_QUOTE_CHARS]})"
+        if on_error == "skip":
+            warn(f"{problem}; skipped the rest of the file.")
+            return
+        raise InputError(f"{problem}. Check that it is a WET file, or pass --on-error skip.") from error
+    except DECOMPRESSION_ERRORS as error:
+        _read_failed(path, error, on_error, warn, f"Skipped the rest after {read} records.")
+
+
 def _parquet(path: Path, text_column: str, id_column: str | None) -> Iterator[Document]:
     import pyarrow.parquet as pq
 
@@ -274,6 +317,8 @@ def read_corpus(
             yield from _jsonl(stream, "<stdin>", text_column, id_column, on_error, warn)
         elif fmt is InputFormat.CSV:
             yield from _csv(stream, "<stdin>", text_column, id_column, on_error, warn)
+        elif fmt is InputFormat.WET:
+            yield from _wet(Path("-"), on_error, warn)
         else:
             raise InputError("Parquet cannot be read from standard input; pass the file path.")
         return
@@ -294,6 +339,8 @@ def read_corpus(
     fmt = fmt or sniff_format(path)
     if fmt is InputFormat.TEXT:
         yield from _text_file(path, str(path), warn, on_error)
+    elif fmt is InputFormat.WET:
+        yield from _wet(path, on_error, warn)
     elif fmt is InputFormat.PARQUET:
         if path.suffix.lower() in COMPRESSION_OPENERS:
             raise InputError(f"{path}: Parquet compresses itself and is read uncompressed; decompress the file.")

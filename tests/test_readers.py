@@ -3,6 +3,7 @@ import codecs
 import csv
 import gzip
 import hashlib
+import io
 import json
 import lzma
 
@@ -220,3 +221,56 @@ def test_a_text_file_is_read_back_byte_for_byte(tmp_path, text):
     path.write_bytes(text.encode("utf-8"))
     [doc] = read_corpus(path)
     assert doc.text == text and not doc.decode_errors
+
+
+def write_wet(path, pages, compress=False):
+    """A WET file as Common Crawl writes one: a warcinfo record, then one conversion record
+    (the page's extracted text) per page, each its own gzip member when compressed."""
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=compress)
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "test"}))
+        for url, payload in pages:
+            record = writer.create_warc_record(
+                url, "conversion", payload=io.BytesIO(payload), warc_content_type="text/plain"
+            )
+            writer.write_record(record)
+
+
+def test_wet_records_are_documents_identified_by_their_url(tmp_path):
+    path = tmp_path / "CC-MAIN-1.warc.wet"
+    pages = [
+        ("https://a.example/news/1", b"Menu\nTitle\nBody of the story."),
+        ("https://b.example/", b"Caf\xe9"),
+    ]
+    write_wet(path, pages)
+    warnings = []
+    docs = list(read_corpus(path, warn=warnings.append))
+    assert [(d.id, d.text, d.decode_errors) for d in docs] == [
+        ("https://a.example/news/1", "Menu\nTitle\nBody of the story.", False),
+        ("https://b.example/", "Caf\ufffd", True),
+    ]
+    assert len(warnings) == 1 and warnings[0].startswith(f"{path}@") and "flagged" in warnings[0]
+
+
+def test_truncated_wet_keeps_the_records_before_the_cut_and_garbage_is_an_error(tmp_path):
+    pages = [
+        (f"https://site.example/{i}", hashlib.sha256(str(i).encode()).hexdigest().encode() * 20) for i in range(50)
+    ]
+    whole = tmp_path / "whole.warc.wet.gz"
+    write_wet(whole, pages, compress=True)
+    assert [d.id for d in read_corpus(whole)] == [url for url, _ in pages]
+    for name, data in [("cut.warc.wet.gz", whole.read_bytes()), ("cut.wet", gzip.decompress(whole.read_bytes()))]:
+        path = tmp_path / name
+        path.write_bytes(data[: len(data) // 2])
+        with pytest.raises(InputError, match=rf"^{path}: truncated or corrupt .*--on-error skip"):
+            list(read_corpus(path))
+        warnings = []
+        docs = list(read_corpus(path, on_error="skip", warn=warnings.append))
+        assert 0 < len(docs) < len(pages) and [(d.id, d.text.encode()) for d in docs] == pages[: len(docs)]
+        assert len(warnings) == 1 and f"after {len(docs)} records" in warnings[0]
+    garbage = tmp_path / "page.wet"
+    garbage.write_text("Just some text\n\nthat is not WARC.", encoding="utf-8")
+    with pytest.raises(InputError, match=rf"^{garbage}: not a readable WET file after 0 records .*--on-error skip"):
+        list(read_corpus(garbage))
