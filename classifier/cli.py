@@ -484,10 +484,12 @@ def export(
         str, typer.Option(help="With --as text: files (one .txt per document) or jsonl (id, text).")
     ] = "files",
     overwrite: Annotated[bool, typer.Option(help="Allow writing into a folder that is not empty.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Turn labelled units into a dataset: training splits, fastText files or cleaned text.
 
     Splits are made by document (or by --group-by), so a document never straddles two.
+    The table is read and written in pieces, so memory stays flat whatever its size.
 
     Example: classifier export labels.parquet -o dataset --as jsonl --profile lenient --dedupe near
     """
@@ -502,22 +504,25 @@ def export(
             split_ratios = tuple(float(x) for x in ratios.split(","))
         except ValueError:
             raise ClassifierError(f"--ratios {ratios!r}: want three numbers like 0.8,0.1,0.1.") from None
-        result = export_dataset(
-            labelled,
-            output,
-            as_=as_,
-            profile=profile,
-            lang=lang,
-            min_chars=min_chars,
-            dedupe=dedupe,
-            ratios=split_ratios,
-            seed=seed,
-            group_by=group_by,
-            target=target,
-            text_layout=text_layout,
-            command="classifier " + " ".join(sys.argv[1:]),
-            overwrite=overwrite,
-        )
+        with _progress(quiet) as bar:
+            task = bar.add_task("units read", total=None)
+            result = export_dataset(
+                labelled,
+                output,
+                as_=as_,
+                profile=profile,
+                lang=lang,
+                min_chars=min_chars,
+                dedupe=dedupe,
+                ratios=split_ratios,
+                seed=seed,
+                group_by=group_by,
+                target=target,
+                text_layout=text_layout,
+                command="classifier " + " ".join(sys.argv[1:]),
+                overwrite=overwrite,
+                progress=lambda units: bar.update(task, completed=units),
+            )
     except ClassifierError as error:
         _fail(error)
     summary = result.to_dict()
@@ -534,6 +539,7 @@ def stats(
         str, typer.Argument(help="Output of `classifier label` (.jsonl, .csv or .parquet; .jsonl.gz, .csv.gz).")
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Counts and shares of units by label, role, language and source.
 
@@ -542,7 +548,9 @@ def stats(
     from classifier.export import corpus_stats
 
     try:
-        report = corpus_stats(labelled)
+        with _progress(quiet) as bar:
+            task = bar.add_task("units read", total=None)
+            report = corpus_stats(labelled, progress=lambda units: bar.update(task, completed=units))
     except ClassifierError as error:
         _fail(error)
     if as_json:

@@ -25,12 +25,14 @@ import sys
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 
 from classifier.config import DEFAULT_PROFILE, DEFAULT_SEED, UND
@@ -52,6 +54,9 @@ DEFAULT_RATIOS = (0.8, 0.1, 0.1)
 DEFAULT_MIN_CHARS = 0
 DEFAULT_DEDUPE = "none"
 RATIO_TOLERANCE = 1e-6
+# Rows read, checked and written at a time by export and stats: their memory is that of one
+# piece, whatever the size of the table.
+CHUNK_ROWS = 20_000
 # Longest readable stem of a text-export file name (a hash suffix follows it).
 MAX_STEM = 80
 
@@ -213,9 +218,18 @@ def read_labelled(path: Path | str, format: str | None = None) -> pd.DataFrame:
     reads standard input, as JSONL unless ``format="csv"``. The result has the columns of
     ``classifier.types.RECORD_COLUMNS`` first (any extra columns follow), with integer, float,
     boolean and string dtypes; ``source`` may be missing from the input and is then ``""``.
+    The whole table is held in memory: :func:`iter_labelled` reads it piece by piece.
 
     Raises InputError naming the file, line or row and column of anything that cannot be read.
     """
+    pieces = list(iter_labelled(path, format))
+    return pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+
+
+def iter_labelled(path: Path | str, format: str | None = None, rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """:func:`read_labelled` in pieces of at most ``rows`` rows (default :data:`CHUNK_ROWS`), each checked as it is read,
+    so that a table of any size is read in the memory of one piece. Yields at least one
+    piece (empty when the table is); rows are numbered across pieces in error messages."""
     name = str(path)
     fmt = _input_format(name, format)
     if name != "-" and not Path(name).is_file():
@@ -223,23 +237,14 @@ def read_labelled(path: Path | str, format: str | None = None) -> pd.DataFrame:
             f"Labelled file {name} not found. Give the path of a file written by "
             "'classifier label' (.jsonl, .csv or .parquet; .jsonl.gz, .csv.gz), or '-' for standard input."
         )
-    lines: list[int] | None = None
-    if fmt == "jsonl":
-        records, lines = _read_jsonl(name)
-        frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
-        if not records:
-            frame = pd.DataFrame({c: [] for c in RECORD_COLUMNS})
-    elif fmt == "csv":
-        frame = _read_csv(name)
-    else:
-        try:
-            frame = pd.read_parquet(name)
-        except Exception as exc:  # pyarrow raises several unrelated types
-            raise InputError(
-                f"{name} could not be read as Parquet ({exc}). Check the file, or give its "
-                "format with --format jsonl or --format csv."
-            ) from exc
-    return _validate(frame, name, fmt, lines)
+    readers = {"jsonl": _jsonl_pieces, "csv": _csv_pieces, "parquet": _parquet_pieces}
+    pieces = readers[fmt](name, rows or CHUNK_ROWS)
+    read = 0
+    for frame, lines in pieces:
+        yield _validate(frame, name, fmt, lines, read)
+        read += len(frame)
+    if not read:
+        yield _validate(pd.DataFrame({c: [] for c in RECORD_COLUMNS}), name, fmt, [], 0)
 
 
 def _input_format(name: str, format: str | None) -> str:
@@ -264,9 +269,10 @@ def _input_format(name: str, format: str | None) -> str:
     return fmt.value
 
 
-def _read_jsonl(name: str) -> tuple[list[dict], list[int]]:
+def _jsonl_pieces(name: str, rows: int) -> Iterator[tuple[pd.DataFrame, list[int] | None]]:
     records: list[dict] = []
     lines: list[int] = []
+    read = 0
     opener = gzip.open if is_gzip(name) else open
     stream = sys.stdin.buffer if name == "-" else opener(name, "rb")
     try:
@@ -297,30 +303,56 @@ def _read_jsonl(name: str) -> tuple[list[dict], list[int]]:
                 )
             records.append(record)
             lines.append(number)
+            if len(records) == rows:
+                yield pd.DataFrame.from_records(records), lines
+                read += len(records)
+                records, lines = [], []
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(
-            f"{name}: truncated or corrupt gzip file after {len(lines)} rows ({exc}). Label the corpus again."
+            f"{name}: truncated or corrupt gzip file after {read + len(records)} rows ({exc}). Label the corpus again."
         ) from exc
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
-    return records, lines
+    if records:
+        yield pd.DataFrame.from_records(records), lines
 
 
-def _read_csv(name: str) -> pd.DataFrame:
+def _csv_pieces(name: str, rows: int) -> Iterator[tuple[pd.DataFrame, list[int] | None]]:
     source = sys.stdin if name == "-" else name
     try:
         # utf-8-sig: a labelled CSV corrected in Excel comes back with a byte-order mark.
-        return pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        reader = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig", chunksize=rows)
+        with reader:
+            for frame in reader:
+                yield frame, None
     except pd.errors.EmptyDataError:
-        return pd.DataFrame({c: [] for c in RECORD_COLUMNS})
+        return
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(
             f"{name} could not be read as CSV: {exc}. Check the quoting of that line, or write the labels as JSONL."
         ) from exc
 
 
-def _validate(frame: pd.DataFrame, name: str, fmt: str, lines: list[int] | None) -> pd.DataFrame:
+def _parquet_pieces(name: str, rows: int) -> Iterator[tuple[pd.DataFrame, list[int] | None]]:
+    import pyarrow.parquet as pq
+
+    def unreadable(exc: Exception) -> InputError:
+        return InputError(
+            f"{name} could not be read as Parquet ({exc}). Check the file, or give its "
+            "format with --format jsonl or --format csv."
+        )
+
+    try:
+        for batch in pq.ParquetFile(name).iter_batches(batch_size=rows):
+            yield batch.to_pandas(), None
+    except Exception as exc:  # pyarrow raises several unrelated types
+        raise unreadable(exc) from exc
+
+
+def _validate(frame: pd.DataFrame, name: str, fmt: str, lines: list[int] | None, offset: int = 0) -> pd.DataFrame:
+    """The frame checked and typed; ``lines`` are its rows' line numbers in a JSONL file,
+    ``offset`` the number of rows before it in the table (both only for error messages)."""
     frame = frame.copy()
     for column, default in OPTIONAL_COLUMNS.items():
         if column not in frame.columns:
@@ -342,8 +374,8 @@ def _validate(frame: pd.DataFrame, name: str, fmt: str, lines: list[int] | None)
         if lines is not None:
             return f"{name} line {lines[i]} (column '{column}')"
         if fmt == "csv":
-            return f"{name} row {i + 1} after the header (column '{column}')"
-        return f"{name} row {i + 1} (column '{column}')"
+            return f"{name} row {offset + i + 1} after the header (column '{column}')"
+        return f"{name} row {offset + i + 1} (column '{column}')"
 
     types = pd.api.types
     for column in INT_COLUMNS:
@@ -514,8 +546,10 @@ def _filter_units(
     min_chars: int,
     dedupe: str,
     drop_empty: bool,
+    seen: HashSet | None = None,
 ) -> tuple[pd.Series, dict[str, int]]:
-    """A boolean mask of the units that pass, and the drop counts by (first) reason."""
+    """A boolean mask of the units that pass, and the drop counts by (first) reason;
+    ``seen`` holds the dedupe keys of units kept before this frame (and gets this frame's)."""
     everything = pd.Series(True, index=frame.index)
     reasons: list[tuple[str, pd.Series]] = [("profile", frame["label"].isin(labels))]
     if lang is not None or not drop_und:
@@ -540,19 +574,54 @@ def _filter_units(
         mask &= ~failing
     dropped["duplicate"] = 0
     if dedupe != "none":
-        seen: set[str] = set()
+        texts = frame.loc[mask, "text"]
+        keys = [_dedupe_key(text, dedupe) for text in texts]
+        first = (seen if seen is not None else HashSet()).add(keys)
         duplicate = pd.Series(False, index=frame.index)
-        for index, text in frame.loc[mask, "text"].items():
-            key = near_key(text) if dedupe == "near" else text
-            if dedupe == "near" and not key:
-                key = "\x00" + text  # nothing left to compare: fall back to the exact text
-            if key in seen:
-                duplicate[index] = True
-            else:
-                seen.add(key)
+        duplicate[texts.index[~first]] = True
         dropped["duplicate"] = int(duplicate.sum())
         mask &= ~duplicate
     return mask, dropped
+
+
+def _dedupe_key(text: str, dedupe: str) -> str:
+    if dedupe == "exact":
+        return text
+    # nothing left to compare (a unit of digits or punctuation): fall back to the exact text
+    return near_key(text) or "\x00" + text
+
+
+class HashSet:
+    """A set of strings kept as 64-bit hashes in sorted numpy runs: about 8 bytes a string,
+    so that export can remember every document and every kept unit of a large table. Two
+    different strings share a hash with odds of about n²/2⁶⁵ (1 in 3,700 for 100 million)."""
+
+    def __init__(self) -> None:
+        self._runs: list[np.ndarray] = []
+        self.size = 0
+
+    @staticmethod
+    def hashes(values: Sequence[str]) -> np.ndarray:
+        series = pd.Series(list(values), dtype=object)
+        return pd.util.hash_pandas_object(series, index=False).to_numpy(dtype=np.uint64)
+
+    def add(self, values: Sequence[str]) -> np.ndarray:
+        """Add the values; true for each that is new: not in the set before, and the first
+        of its kind among ``values``."""
+        hashes = self.hashes(values)
+        new = np.zeros(len(hashes), dtype=bool)
+        new[np.unique(hashes, return_index=True)[1]] = True
+        for run in self._runs:
+            at = np.minimum(np.searchsorted(run, hashes), len(run) - 1)
+            new &= run[at] != hashes
+        if new.any():
+            self._runs.append(np.sort(hashes[new]))
+            self.size += int(new.sum())
+            # Runs of like size are merged, so there are about log2(size) of them to search.
+            while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
+                last = self._runs.pop()
+                self._runs[-1] = np.union1d(self._runs[-1], last)
+        return new
 
 
 # --- splits ------------------------------------------------------------------------------
@@ -668,16 +737,6 @@ def _write_text(path: Path, text: str) -> Path:
     return atomic_write(path, write)
 
 
-def _write_lines(path: Path, lines: Iterable[str]) -> Path:
-    def write(tmp: Path) -> None:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-            for line in lines:
-                handle.write(line)
-                handle.write("\n")
-
-    return atomic_write(path, write)
-
-
 def _jsonl_lines(frame: pd.DataFrame) -> Iterable[str]:
     for record in frame.to_dict("records"):
         yield json.dumps({k: _native(v) for k, v in record.items()}, ensure_ascii=False)
@@ -707,6 +766,7 @@ def export_dataset(
     command: str = "",
     format: str | None = None,
     overwrite: bool = False,
+    progress: Callable[[int], None] = lambda units: None,
 ) -> ExportResult:
     """Filter a labelled table, split it by document and write it to ``out_dir``.
 
@@ -742,9 +802,16 @@ def export_dataset(
         format: the input format when ``labelled`` is a path.
         overwrite: allow a non-empty ``out_dir``; files of the same names are replaced and,
             for the text ``files`` layout, old ``.txt`` files in the split folders removed.
+        progress: called with the number of units read so far after each piece.
 
     The ``keep`` column written by ``label`` is not used: the export applies its own profile
     and language, so one labelling can be exported both strict and lenient.
+
+    A file is read and written in pieces (:data:`CHUNK_ROWS` rows), so memory stays flat
+    whatever its size: beyond one piece, only about 8 bytes per document (and per distinct
+    kept unit with ``dedupe``) are remembered. That needs each document's units together, as
+    ``label`` writes them; a file whose documents are interleaved is read whole instead
+    (standard input cannot be: it is an error naming the line).
     """
     _validate_choice(as_, EXPORT_FORMATS, "export format")
     _validate_choice(dedupe, DEDUPE_MODES, "dedupe mode")
@@ -753,22 +820,13 @@ def export_dataset(
     if isinstance(min_chars, bool) or not isinstance(min_chars, int) or min_chars < 0:
         raise InputError(f"Invalid min_chars {min_chars!r}. Allowed: an integer of 0 or more.")
     validate_ratios(ratios)
-    frame, input_name = _load(labelled, format)
+    if format is not None or not isinstance(labelled, pd.DataFrame):
+        _input_format(str(labelled), format)  # an unknown format is reported before anything is written
 
     language_target = as_ == "fasttext" and target == "language"
     if profile is None and as_ == "fasttext" and target == "relevance":
         profile = ALL_LABELS
     profile_name, labels = resolve_profile(profile)
-    mask, dropped = _filter_units(
-        frame,
-        labels=labels,
-        lang=lang,
-        drop_und=language_target and lang is None,
-        min_chars=min_chars,
-        dedupe=dedupe,
-        drop_empty=as_ == "fasttext",
-    )
-    splits = assign_splits(frame, ratios=ratios, seed=seed, group_by=group_by)
     options = {
         "as": as_,
         "profile": profile_name,
@@ -783,26 +841,60 @@ def export_dataset(
         options["target"] = target
     if as_ == "text":
         options["text_layout"] = text_layout
-
+    plan = _Plan(
+        filters={
+            "labels": labels,
+            "lang": lang,
+            "drop_und": language_target and lang is None,
+            "min_chars": min_chars,
+            "dedupe": dedupe,
+            "drop_empty": as_ == "fasttext",
+        },
+        ratios=ratios,
+        seed=seed,
+        group_by=group_by,
+    )
     out = _prepare_out_dir(Path(out_dir), overwrite)
-    kept = frame.loc[mask].copy()
-    kept["split"] = kept["doc_id"].map(splits)
-    groups = len(set(_group_keys(frame, group_by)))
-    context = _Context(out, kept, frame, splits, options, dropped, groups, input_name, command)
-    if as_ in ("parquet", "jsonl"):
-        return _export_hf(context, as_)
-    if as_ == "fasttext":
-        return _export_fasttext(context, target)
-    return _export_text(context, text_layout, overwrite)
+    if as_ == "text" and text_layout == "files" and overwrite:
+        for split in SPLITS:
+            for old in (out / split).glob("*.txt"):
+                old.unlink()
 
+    def sink() -> _Sink:
+        if as_ in ("parquet", "jsonl"):
+            return _HFSink(out, as_)
+        if as_ == "fasttext":
+            return _FastTextSink(out, "label" if target == "relevance" else "lang")
+        return _TextSink(out, text_layout)
 
-def _group_keys(frame: pd.DataFrame, group_by: str | None) -> list[str]:
-    firsts = frame.drop_duplicates("doc_id")
-    if group_by is None:
-        return firsts["doc_id"].tolist()
-    if group_by == "site":
-        return [site_of(d, s) for d, s in zip(firsts["doc_id"], firsts["source"], strict=True)]
-    return firsts[group_by].astype(str).tolist()
+    input_name = "" if isinstance(labelled, pd.DataFrame) else str(labelled)
+    if isinstance(labelled, pd.DataFrame):
+        pieces: Iterable[pd.DataFrame] = [_grouped(_validate(labelled, "the labelled table", "frame", None))]
+    else:
+        pieces = iter_labelled(labelled, format)
+    try:
+        tally = _stream_export(pieces, plan, sink(), progress)
+    except _NeedsWholeTable as problem:
+        if input_name == "-":
+            raise InputError(
+                f"standard input {problem}, and export reads standard input only once. Save the table "
+                "to a file and give its path."
+            ) from None
+        # A hand-made or concatenated table: read it whole, documents gathered in order.
+        tally = _stream_export([_grouped(read_labelled(labelled, format))], plan, sink(), progress)
+    card = _dataset_card(out, options, tally, input_name, command)
+    paths = [*tally.paths, _write_text(out / "README.md", card)]
+    return ExportResult(
+        out_dir=out,
+        format=as_,
+        paths=tuple(paths),
+        rows=dict(tally.rows),
+        documents=dict(tally.documents),
+        dropped=dict(tally.dropped),
+        groups=tally.groups,
+        empty_documents=tally.empty_documents if as_ == "text" else 0,
+        options=options,
+    )
 
 
 def _prepare_out_dir(out: Path, overwrite: bool) -> Path:
@@ -819,88 +911,297 @@ def _prepare_out_dir(out: Path, overwrite: bool) -> Path:
     return out
 
 
+def _grouped(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with each document's units together, documents in order of first appearance."""
+    order = pd.factorize(frame["doc_id"])[0]
+    return frame.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+
+
+class _NeedsWholeTable(Exception):
+    """A document's units are not together, or a later piece of the table does not fit the
+    first; the table cannot be exported in one pass."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    filters: dict[str, Any]  # keyword arguments of _filter_units
+    ratios: Sequence[float]
+    seed: int
+    group_by: str | None
+
+
 @dataclass(slots=True)
-class _Context:
-    out: Path
-    kept: pd.DataFrame  # units that passed the filters, with a "split" column
-    frame: pd.DataFrame  # all units
-    splits: dict[str, str]
-    options: dict[str, Any]
-    dropped: dict[str, int]
-    groups: int
-    input_name: str
-    command: str
+class _Tally:
+    """What an export has read and written so far."""
 
-    def split_frame(self, split: str) -> pd.DataFrame:
-        part = self.kept[self.kept["split"] == split]
-        return part.drop(columns="split").reset_index(drop=True)
+    rows: Counter = field(default_factory=Counter)
+    documents: Counter = field(default_factory=Counter)
+    dropped: Counter = field(default_factory=Counter)
+    labels: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in SPLITS})
+    langs: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in SPLITS})
+    columns: list[str] = field(default_factory=list)
+    all_documents: int = 0
+    groups: int = 0
+    paths: list[Path] = field(default_factory=list)
 
-    def result(
-        self,
-        fmt: str,
-        paths: list[Path],
-        rows: dict[str, int],
-        documents: dict[str, int],
-        empty_documents: int = 0,
-    ) -> ExportResult:
-        return ExportResult(
-            out_dir=self.out,
-            format=fmt,
-            paths=tuple(paths),
-            rows=rows,
-            documents=documents,
-            dropped=dict(self.dropped),
-            groups=self.groups,
-            empty_documents=empty_documents,
-            options=dict(self.options),
-        )
+    @property
+    def empty_documents(self) -> int:
+        return self.all_documents - sum(self.documents.values())
 
 
-def _export_splits(
-    ctx: _Context, fmt: str, write_split: Callable[[str, pd.DataFrame], Path], data_files: dict[str, str] | None
-) -> ExportResult:
-    """Write each split with ``write_split``, then the dataset card."""
-    paths: list[Path] = []
-    rows: dict[str, int] = {}
-    documents: dict[str, int] = {}
-    parts: dict[str, pd.DataFrame] = {}
-    for split in SPLITS:
-        part = ctx.split_frame(split)
-        parts[split] = part
-        paths.append(write_split(split, part))
-        rows[split] = len(part)
-        documents[split] = int(part["doc_id"].nunique())
-    card = _dataset_card(ctx, parts, data_files, rows, documents)
-    paths.append(_write_text(ctx.out / "README.md", card))
-    return ctx.result(fmt, paths, rows, documents)
+def _stream_export(pieces: Iterable[pd.DataFrame], plan: _Plan, sink: _Sink, progress: Callable[[int], None]) -> _Tally:
+    tally = _Tally(rows=Counter(dict.fromkeys(SPLITS, 0)), documents=Counter(dict.fromkeys(SPLITS, 0)))
+    runs = _DocumentRuns(plan)
+    seen = HashSet() if plan.filters["dedupe"] != "none" else None
+    last_kept = None
+    read = 0
+    with ExitStack() as stack:
+        try:
+            for frame in pieces:
+                if not tally.columns:
+                    tally.columns = list(frame.columns)
+                    sink.open(stack, frame)
+                elif list(frame.columns) != tally.columns:
+                    raise _NeedsWholeTable(f"row {read + 1}: its columns differ from the first rows'")
+                split = runs.splits(frame, read)
+                mask, dropped = _filter_units(frame, **plan.filters, seen=seen)
+                tally.dropped.update(dropped)
+                kept = frame.loc[mask]
+                kept_split = split[mask.to_numpy()]
+                for name in SPLITS:
+                    part = kept[kept_split == name]
+                    if not len(part):
+                        continue
+                    tally.rows[name] += len(part)
+                    tally.labels[name].update(part["label"])
+                    tally.langs[name].update(part["lang"])
+                ids = kept["doc_id"].to_numpy(dtype=object)
+                if len(ids):
+                    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+                    if ids[0] == last_kept:
+                        starts = starts[1:]
+                    tally.documents.update(kept_split[starts])
+                    last_kept = ids[-1]
+                sink.write(kept, kept_split)
+                read += len(frame)
+                progress(read)
+            tally.paths = sink.close()
+        except BaseException:
+            sink.discard()
+            raise
+    tally.all_documents, tally.groups = runs.documents.size, runs.groups.size
+    for name in ("profile", "lang", "und", "min_chars", "empty", "duplicate"):
+        tally.dropped.setdefault(name, 0)
+    return tally
 
 
-def _export_hf(ctx: _Context, fmt: str) -> ExportResult:
-    ext = "parquet" if fmt == "parquet" else "jsonl"
+class _DocumentRuns:
+    """Each row's split, a piece at a time: a document's split is set by its first unit, and
+    its units must follow one another (a document seen again after another one is an error)."""
 
-    def write_split(split: str, part: pd.DataFrame) -> Path:
-        path = ctx.out / f"{split}.{ext}"
-        if ext == "parquet":
-            table = part.astype({c: "string" for c in STR_COLUMNS})
-            return atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
-        return _write_lines(path, _jsonl_lines(part))
+    def __init__(self, plan: _Plan) -> None:
+        self.plan = plan
+        self.documents = HashSet()
+        self.groups = HashSet()
+        self.last: tuple[str, str] | None = None  # the last document and its split
 
-    return _export_splits(ctx, fmt, write_split, {s: f"{s}.{ext}" for s in SPLITS})
+    def splits(self, frame: pd.DataFrame, before: int) -> np.ndarray:
+        if not len(frame):
+            return np.zeros(0, dtype=object)
+        group_by = self.plan.group_by
+        if group_by not in (None, "site") and group_by not in frame.columns:
+            raise InputError(
+                f"Cannot group by '{group_by}': no such column. Use site, or one of the columns: "
+                f"{', '.join(map(str, frame.columns))}."
+            )
+        ids = frame["doc_id"].to_numpy(dtype=object)
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        continued = self.last is not None and ids[0] == self.last[0]
+        fresh = starts[1:] if continued else starts
+        new = self.documents.add(ids[fresh])
+        if not new.all():
+            row = int(fresh[np.argmin(new)])
+            raise _NeedsWholeTable(
+                f"row {before + row + 1}: document '{ids[row]}' comes back after other documents "
+                "(as 'classifier label' writes them, a document's units follow one another)"
+            )
+        keys = [self._key(frame, row) for row in fresh]
+        self.groups.add(keys)
+        names = [split_of(key, self.plan.ratios, self.plan.seed) for key in keys]
+        if continued:
+            names.insert(0, self.last[1])
+        lengths = np.diff(np.r_[starts, len(ids)])
+        self.last = (ids[-1], names[-1])
+        return np.repeat(np.array(names, dtype=object), lengths)
+
+    def _key(self, frame: pd.DataFrame, row: int) -> str:
+        group_by = self.plan.group_by
+        doc_id = frame["doc_id"].iat[row]
+        if group_by is None:
+            return doc_id
+        if group_by == "site":
+            return site_of(doc_id, frame["source"].iat[row])
+        return str(frame[group_by].iat[row])
+
+
+class _Sink:
+    """Where an export writes: ``open`` at the first piece, ``write`` each piece's kept units
+    with their splits, ``close`` for the paths written; ``discard`` after a failure."""
+
+    def open(self, stack: ExitStack, first: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def write(self, kept: pd.DataFrame, splits: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def close(self) -> list[Path]:
+        return []
+
+    def discard(self) -> None:
+        """Files are written to temporary paths that the failure removes."""
+
+
+class _LinesSink(_Sink):
+    """One text file of lines per split (JSONL or fastText), each written atomically."""
+
+    def __init__(self, out: Path, extension: str) -> None:
+        self.paths = [out / f"{split}.{extension}" for split in SPLITS]
+        self.handles: dict[str, Any] = {}
+
+    def open(self, stack: ExitStack, first: pd.DataFrame) -> None:
+        for split, path in zip(SPLITS, self.paths, strict=True):
+            tmp = stack.enter_context(atomic_path(path))
+            self.handles[split] = stack.enter_context(open(tmp, "w", encoding="utf-8", newline="\n"))
+
+    def write(self, kept: pd.DataFrame, splits: np.ndarray) -> None:
+        for split in SPLITS:
+            part = kept[splits == split]
+            if len(part):
+                self.handles[split].writelines(line + "\n" for line in self.lines(part))
+
+    def lines(self, part: pd.DataFrame) -> Iterable[str]:
+        raise NotImplementedError
+
+    def close(self) -> list[Path]:
+        return list(self.paths)
+
+
+class _HFSink(_LinesSink):
+    """Hugging Face layout: ``<split>.parquet`` or ``<split>.jsonl``, one row per unit."""
+
+    def __init__(self, out: Path, fmt: str) -> None:
+        super().__init__(out, fmt)
+        self.parquet = fmt == "parquet"
+        self.writers: dict[str, Any] = {}
+        self.schema = None
+
+    def open(self, stack: ExitStack, first: pd.DataFrame) -> None:
+        if not self.parquet:
+            return super().open(stack, first)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        # One schema for all splits, from the first piece: an empty split is still readable.
+        self.schema = pa.Schema.from_pandas(self._typed(first), preserve_index=False)
+        for split, path in zip(SPLITS, self.paths, strict=True):
+            tmp = stack.enter_context(atomic_path(path))
+            self.writers[split] = stack.enter_context(pq.ParquetWriter(tmp, self.schema))
+
+    @staticmethod
+    def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.astype({c: "string" for c in STR_COLUMNS})
+
+    def write(self, kept: pd.DataFrame, splits: np.ndarray) -> None:
+        if not self.parquet:
+            return super().write(kept, splits)
+        import pyarrow as pa
+
+        for split in SPLITS:
+            part = kept[splits == split]
+            if not len(part):
+                continue
+            try:
+                table = pa.Table.from_pandas(self._typed(part), schema=self.schema, preserve_index=False)
+            except (pa.ArrowException, TypeError, ValueError) as exc:
+                raise _NeedsWholeTable(f"an extra column's values do not fit the first rows' type ({exc})") from None
+            self.writers[split].write_table(table)
+
+    def lines(self, part: pd.DataFrame) -> Iterable[str]:
+        return _jsonl_lines(part)
+
+
+class _FastTextSink(_LinesSink):
+    """``<split>.txt`` of ``__label__<label or lang> text`` lines."""
+
+    def __init__(self, out: Path, column: str) -> None:
+        super().__init__(out, "txt")
+        self.column = column
+
+    def lines(self, part: pd.DataFrame) -> Iterable[str]:
+        return map(fasttext_line, part[self.column], part["text"])
+
+
+class _TextSink(_Sink):
+    """Cleaned documents: one ``<split>/<name>.txt`` each, or ``<split>.jsonl`` of id and text.
+    A document is written when its last unit has been read."""
+
+    def __init__(self, out: Path, layout: str) -> None:
+        self.out = out
+        self.jsonl = layout == "jsonl"
+        self.lines = _LinesSink(out, "jsonl")
+        self.written: dict[str, list[Path]] = {split: [] for split in SPLITS}
+        self.taken: dict[str, set[str]] = {split: set() for split in SPLITS}
+        self.pending: list[pd.DataFrame] = []  # the units read so far of the last document
+        self.pending_split = ""
+
+    def open(self, stack: ExitStack, first: pd.DataFrame) -> None:
+        if self.jsonl:
+            self.lines.open(stack, first)
+        else:
+            for split in SPLITS:
+                (self.out / split).mkdir(exist_ok=True)
+
+    def write(self, kept: pd.DataFrame, splits: np.ndarray) -> None:
+        if not len(kept):
+            return
+        ids = kept["doc_id"].to_numpy(dtype=object)
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        bounds = np.r_[starts, len(ids)]
+        for begin, end in zip(bounds[:-1], bounds[1:], strict=True):
+            units = kept.iloc[begin:end]
+            if self.pending and self.pending[0]["doc_id"].iat[0] == ids[begin]:
+                self.pending.append(units)
+                continue
+            self._flush()
+            self.pending, self.pending_split = [units], splits[begin]
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        units = pd.concat(self.pending) if len(self.pending) > 1 else self.pending[0]
+        doc_id, text, split = str(units["doc_id"].iat[0]), document_text(units), self.pending_split
+        self.pending = []
+        if self.jsonl:
+            self.lines.handles[split].write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
+        else:
+            path = self.out / split / f"{safe_name(doc_id, self.taken[split])}.txt"
+            self.written[split].append(_write_text(path, text + "\n"))
+
+    def close(self) -> list[Path]:
+        self._flush()
+        if self.jsonl:
+            return self.lines.close()
+        return [path for split in SPLITS for path in self.written[split]]
+
+    def discard(self) -> None:
+        for paths in self.written.values():
+            for path in paths:
+                path.unlink(missing_ok=True)
 
 
 def fasttext_line(label: str, text: str) -> str:
     """``__label__<label> <text>`` with the text on one line (line breaks become spaces)."""
     return f"__label__{label} " + " ".join(text.splitlines()).strip()
-
-
-def _export_fasttext(ctx: _Context, target: str) -> ExportResult:
-    column = "label" if target == "relevance" else "lang"
-
-    def write_split(split: str, part: pd.DataFrame) -> Path:
-        lines = [fasttext_line(x, t) for x, t in zip(part[column], part["text"], strict=True)]
-        return _write_lines(ctx.out / f"{split}.txt", lines)
-
-    return _export_splits(ctx, "fasttext", write_split, None)
 
 
 def document_text(units: pd.DataFrame) -> str:
@@ -935,52 +1236,19 @@ def safe_name(doc_id: str, taken: set[str] | None = None) -> str:
     return name
 
 
-def _export_text(ctx: _Context, layout: str, overwrite: bool) -> ExportResult:
-    paths: list[Path] = []
-    rows: dict[str, int] = {}
-    documents: dict[str, int] = {}
-    parts: dict[str, pd.DataFrame] = {}
-    all_docs = set(ctx.frame["doc_id"])
-    for split in SPLITS:
-        part = ctx.split_frame(split)
-        parts[split] = part
-        texts = [(doc_id, document_text(units)) for doc_id, units in part.groupby("doc_id", sort=False)]
-        if layout == "jsonl":
-            lines = (json.dumps({"id": d, "text": t}, ensure_ascii=False) for d, t in texts)
-            paths.append(_write_lines(ctx.out / f"{split}.jsonl", lines))
-        else:
-            folder = ctx.out / split
-            folder.mkdir(exist_ok=True)
-            if overwrite:
-                for old in folder.glob("*.txt"):
-                    old.unlink()
-            taken: set[str] = set()
-            for doc_id, text in texts:
-                path = folder / f"{safe_name(str(doc_id), taken)}.txt"
-                paths.append(_write_text(path, text + "\n"))
-        rows[split] = len(part)
-        documents[split] = len(texts)
-    empty = len(all_docs) - sum(documents.values())
-    data_files = {s: f"{s}.jsonl" for s in SPLITS} if layout == "jsonl" else None
-    card = _dataset_card(ctx, parts, data_files, rows, documents, empty_documents=empty)
-    paths.append(_write_text(ctx.out / "README.md", card))
-    return ctx.result("text", paths, rows, documents, empty_documents=empty)
-
-
 # --- dataset card ------------------------------------------------------------------------
 
 
-def _dataset_card(
-    ctx: _Context,
-    parts: dict[str, pd.DataFrame],
-    data_files: dict[str, str] | None,
-    rows: dict[str, int],
-    documents: dict[str, int],
-    empty_documents: int = 0,
-) -> str:
+def _dataset_card(out: Path, options: dict[str, Any], tally: _Tally, input_name: str, command: str) -> str:
     """A README.md; its YAML front matter tells ``datasets`` which file is which split."""
-    fmt = ctx.options["as"]
-    languages = sorted({x for part in parts.values() for x in part["lang"]} - {UND})
+    fmt = options["as"]
+    rows, documents = tally.rows, tally.documents
+    if fmt in ("parquet", "jsonl") or options.get("text_layout") == "jsonl":
+        extension = "parquet" if fmt == "parquet" else "jsonl"
+        data_files: dict[str, str] | None = {s: f"{s}.{extension}" for s in SPLITS}
+    else:
+        data_files = None
+    languages = sorted({x for counts in tally.langs.values() for x in counts} - {UND})
     front = ["---"]
     # datasets fails on an empty split file, so empty splits are written but not declared.
     declared = [split for split in SPLITS if rows[split]] if data_files else []
@@ -990,9 +1258,9 @@ def _dataset_card(
             front += [f"  - split: {split}", f"    path: {json.dumps(data_files[split])}"]
     if languages:
         front += ["language:"] + [f"- {json.dumps(x)}" for x in languages]
-    front += ["pretty_name: " + json.dumps(f"{ctx.out.name} (classifier export)"), "---", ""]
+    front += ["pretty_name: " + json.dumps(f"{out.name} (classifier export)"), "---", ""]
 
-    lines = [f"# {ctx.out.name}", ""]
+    lines = [f"# {out.name}", ""]
     lines += [
         "Units of scraped news pages labelled by `classifier` (one of 13 labels and a "
         "language per unit), filtered and split **by document**: a document never appears "
@@ -1006,7 +1274,7 @@ def _dataset_card(
             "",
         ]
     elif fmt == "fasttext":
-        target = ctx.options["target"]
+        target = options["target"]
         what = "label" if target == "relevance" else "lang"
         lines += [
             f"fastText supervised lines `__label__<{what}> text` in `train.txt`, "
@@ -1026,23 +1294,23 @@ def _dataset_card(
             "",
         ]
 
-    lines += ["## Command", "", "```", ctx.command or "(not recorded)", "```", ""]
-    if ctx.input_name:
-        lines += [f"Input: `{ctx.input_name}`", ""]
+    lines += ["## Command", "", "```", command or "(not recorded)", "```", ""]
+    if input_name:
+        lines += [f"Input: `{input_name}`", ""]
     lines += ["## Options", "", "| option | value |", "|---|---|"]
-    lines += [f"| {k} | {_cell(v)} |" for k, v in ctx.options.items()]
+    lines += [f"| {k} | {_cell(v)} |" for k, v in options.items()]
     lines += ["", "## Splits", "", "| split | units | documents |", "|---|---|---|"]
     lines += [f"| {s} | {rows[s]} | {documents[s]} |" for s in SPLITS]
-    lines += ["", f"Groups (split keys): {ctx.groups}."]
+    lines += ["", f"Groups (split keys): {tally.groups}."]
     lines += ["", "## Dropped units", "", "| reason | units |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in ctx.dropped.items()]
-    if empty_documents:
-        lines += ["", f"Documents with no unit left (not written): {empty_documents}."]
-    lines += ["", "## Labels per split", ""] + _count_table(parts, "label")
-    lines += ["", "## Languages per split", ""] + _count_table(parts, "lang")
+    lines += [f"| {k} | {v} |" for k, v in tally.dropped.items()]
+    if fmt == "text" and tally.empty_documents:
+        lines += ["", f"Documents with no unit left (not written): {tally.empty_documents}."]
+    lines += ["", "## Labels per split", ""] + _count_table(tally.labels, "label")
+    lines += ["", "## Languages per split", ""] + _count_table(tally.langs, "lang")
     if fmt in ("parquet", "jsonl"):
         lines += ["", "## Schema", "", "| column | type | meaning |", "|---|---|---|"]
-        columns = list(next(iter(parts.values())).columns)
+        columns = tally.columns
         lines += [f"| `{c}` | {COLUMN_DOCS.get(c, ('', ''))[0]} | {COLUMN_DOCS.get(c, ('', ''))[1]} |" for c in columns]
     return "\n".join(front + lines) + "\n"
 
@@ -1055,8 +1323,7 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
-def _count_table(parts: dict[str, pd.DataFrame], column: str) -> list[str]:
-    counts = {s: Counter(part[column]) for s, part in parts.items()}
+def _count_table(counts: dict[str, Counter], column: str) -> list[str]:
     totals = Counter()
     for count in counts.values():
         totals.update(count)
@@ -1073,37 +1340,80 @@ def _count_table(parts: dict[str, pd.DataFrame], column: str) -> list[str]:
 # --- stats -------------------------------------------------------------------------------
 
 
-def corpus_stats(labelled: pd.DataFrame | Path | str, format: str | None = None) -> StatsReport:
+def corpus_stats(
+    labelled: pd.DataFrame | Path | str,
+    format: str | None = None,
+    progress: Callable[[int], None] = lambda units: None,
+) -> StatsReport:
     """Count units, documents and characters by label, role, language and source.
 
     ``labelled`` is a DataFrame or the path of a labelled file (``format`` as in
     :func:`read_labelled`). Labels and roles are listed in their fixed order, zeros included;
     languages and sources by number of units, most first. ``kept`` uses the ``keep`` column.
+    A file is read in pieces, as :func:`export_dataset` reads it (interleaved documents make
+    it read whole); ``progress`` is called with the number of units read after each piece.
     """
-    frame, _ = _load(labelled, format)
-    chars = frame["text"].str.len().astype("int64")
-    frame = frame.assign(_chars=chars)
-    units = len(frame)
-    kept = frame["keep"].astype(bool)
+    if isinstance(labelled, pd.DataFrame):
+        return _stats_of([_grouped(_validate(labelled, "the labelled table", "frame", None))], progress)
+    try:
+        return _stats_of(iter_labelled(labelled, format), progress)
+    except _NeedsWholeTable as problem:
+        if str(labelled) == "-":
+            raise InputError(
+                f"standard input {problem}, and stats reads standard input only once. Save the table "
+                "to a file and give its path."
+            ) from None
+        return _stats_of([_grouped(read_labelled(labelled, format))], progress)
 
-    def breakdown(column: str, order: Sequence[str] | None) -> tuple[StatsRow, ...]:
-        grouped = frame.groupby(column, sort=False)
-        table = pd.DataFrame(
-            {
-                "units": grouped.size(),
-                "documents": grouped["doc_id"].nunique(),
-                "characters": grouped["_chars"].sum(),
-                "kept_units": grouped["keep"].sum(),
-            }
-        )
+
+_BREAKDOWNS = ("label", "role", "lang", "source")
+
+
+def _stats_of(pieces: Iterable[pd.DataFrame], progress: Callable[[int], None]) -> StatsReport:
+    runs = _DocumentRuns(_Plan(filters={}, ratios=DEFAULT_RATIOS, seed=DEFAULT_SEED, group_by=None))
+    sums = {name: pd.DataFrame(columns=["units", "documents", "characters", "kept_units"]) for name in _BREAKDOWNS}
+    # The values of the last document read: a document split between two pieces counts once.
+    last_doc, last_values = None, {name: set() for name in _BREAKDOWNS}
+    units = characters = kept_units = kept_characters = 0
+    for frame in pieces:
+        runs.splits(frame, units)  # checks that each document's units are together
+        chars = frame["text"].str.len().astype("int64")
+        kept = frame["keep"].astype(bool)
+        units += len(frame)
+        characters += int(chars.sum())
+        kept_units += int(kept.sum())
+        kept_characters += int(chars[kept].sum())
+        frame = frame.assign(_chars=chars, _kept=kept.astype("int64"))
+        first_doc = frame["doc_id"].iat[0] if len(frame) else None
+        for name in _BREAKDOWNS:
+            grouped = frame.groupby(name, sort=False)
+            pairs = frame.drop_duplicates(["doc_id", name])
+            if first_doc is not None and first_doc == last_doc:
+                pairs = pairs[~((pairs["doc_id"] == first_doc) & pairs[name].isin(last_values[name]))]
+            part = pd.DataFrame(
+                {
+                    "units": grouped.size(),
+                    "documents": pairs.groupby(name, sort=False).size(),
+                    "characters": grouped["_chars"].sum(),
+                    "kept_units": grouped["_kept"].sum(),
+                }
+            ).fillna(0)
+            sums[name] = part if sums[name].empty else sums[name].add(part, fill_value=0)
+            if len(frame):
+                last = frame["doc_id"].iat[-1]
+                values = set(frame.loc[frame["doc_id"] == last, name])
+                last_values[name] = values | last_values[name] if last == last_doc else values
+        if len(frame):
+            last_doc = frame["doc_id"].iat[-1]
+        progress(units)
+
+    def breakdown(name: str, order: Sequence[str] | None) -> tuple[StatsRow, ...]:
+        table = sums[name]
         if order is not None:
             table = table.reindex(list(order), fill_value=0)
         else:
-            table = (
-                table.reset_index()
-                .sort_values(["units", column], ascending=[False, True], kind="stable")
-                .set_index(column)
-            )
+            table = table.rename_axis(name).reset_index()
+            table = table.sort_values(["units", name], ascending=[False, True], kind="stable").set_index(name)
         return tuple(
             StatsRow(
                 value=str(value),
@@ -1118,11 +1428,11 @@ def corpus_stats(labelled: pd.DataFrame | Path | str, format: str | None = None)
 
     return StatsReport(
         units=units,
-        documents=int(frame["doc_id"].nunique()),
-        characters=int(chars.sum()),
-        kept_units=int(kept.sum()),
-        kept_characters=int(chars[kept].sum()),
-        kept_share=(int(kept.sum()) / units) if units else 0.0,
+        documents=runs.documents.size,
+        characters=characters,
+        kept_units=kept_units,
+        kept_characters=kept_characters,
+        kept_share=(kept_units / units) if units else 0.0,
         by_label=breakdown("label", [lab.value for lab in Label]),
         by_role=breakdown("role", [role.value for role in Role]),
         by_lang=breakdown("lang", None),

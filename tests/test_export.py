@@ -13,9 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from classifier import export
 from classifier.errors import InputError, OutputError
 from classifier.export import (
     SPLITS,
+    HashSet,
     assign_splits,
     atomic_write,
     corpus_stats,
@@ -771,6 +773,105 @@ def test_hf_export_is_lossless_for_any_text(texts, fmt):
         parts = [_read_split(Path(tmp) / f"{s}.{ext}") for s in SPLITS]
     back = pd.concat([p for p in parts if len(p)]).sort_values("unit")
     assert back["text"].tolist() == texts
+
+
+# --- reading in pieces -------------------------------------------------------------------
+
+
+def _written(out: Path) -> dict[str, object]:
+    """Every file under ``out`` by relative path: Parquet as its records, others as bytes."""
+    files: dict[str, object] = {}
+    for path in sorted(out.rglob("*")):
+        if path.is_file() and path.name != "README.md":
+            rel = str(path.relative_to(out))
+            files[rel] = _records(pd.read_parquet(path)) if path.suffix == ".parquet" else path.read_bytes()
+    return files
+
+
+@pytest.mark.parametrize(
+    "as_, options",
+    [
+        ("parquet", {}),
+        ("jsonl", {"dedupe": "near", "profile": "lenient"}),
+        ("fasttext", {"dedupe": "exact"}),
+        ("fasttext", {"target": "language"}),
+        ("text", {"group_by": "site", "profile": "lenient"}),
+        ("text", {"text_layout": "jsonl", "min_chars": 20}),
+    ],
+)
+def test_a_file_read_in_small_pieces_exports_as_when_read_whole(tmp_path, corpus, monkeypatch, as_, options):
+    path = tmp_path / "labels.jsonl"
+    corpus.to_json(path, orient="records", lines=True, force_ascii=False)
+    whole = export_dataset(path, tmp_path / "whole", as_=as_, ratios=(0.5, 0.25, 0.25), **options)
+    # 5 rows a piece: most of the 12 eight-unit documents straddle two pieces.
+    monkeypatch.setattr(export, "CHUNK_ROWS", 5)
+    read = []
+    pieces = export_dataset(
+        path, tmp_path / "pieces", as_=as_, ratios=(0.5, 0.25, 0.25), progress=read.append, **options
+    )
+    assert read == list(range(5, 96, 5)) + [96]
+    assert _written(tmp_path / "pieces") == _written(tmp_path / "whole")
+    assert len(_written(tmp_path / "whole")) >= 3
+    for name in ("rows", "documents", "dropped", "groups", "empty_documents"):
+        assert getattr(pieces, name) == getattr(whole, name)
+    if options.get("dedupe"):
+        assert whole.dropped["duplicate"] > 0
+    card = (tmp_path / "pieces" / "README.md").read_text(encoding="utf-8")
+    assert card == (tmp_path / "whole" / "README.md").read_text(encoding="utf-8").replace("whole", "pieces")
+
+
+def test_interleaved_documents_are_gathered_but_standard_input_names_the_row(tmp_path, corpus, monkeypatch):
+    # The first document's first unit moved to the end: its units are no longer together.
+    shuffled = corpus.iloc[[*range(1, len(corpus)), 0]]
+    path = tmp_path / "labels.jsonl"
+    shuffled.to_json(path, orient="records", lines=True, force_ascii=False)
+    monkeypatch.setattr(export, "CHUNK_ROWS", 7)
+    result = export_dataset(path, tmp_path / "file", as_="text", profile="all", lang="en")
+    expected = export_dataset(corpus, tmp_path / "frame", as_="text", profile="all", lang="en")
+    assert _written(tmp_path / "file") == _written(tmp_path / "frame")
+    assert (result.rows, result.documents) == (expected.rows, expected.documents)
+    assert corpus_stats(path) == corpus_stats(corpus)
+
+    data = path.read_bytes()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    out = tmp_path / "stdin"
+    with pytest.raises(
+        InputError, match=r"^standard input row 96: document 'https://www.site0.example/news/0' comes back"
+    ):
+        export_dataset("-", out, as_="jsonl")
+    assert list(out.iterdir()) == []  # the splits written so far are gone, not left half-written
+
+
+def test_an_extra_column_that_changes_type_between_pieces_is_kept(tmp_path, corpus, monkeypatch):
+    frame = corpus.assign(note=[None] * 10 + [f"checked {i}" for i in range(len(corpus) - 10)])
+    path = tmp_path / "labels.jsonl"
+    frame.to_json(path, orient="records", lines=True, force_ascii=False)
+    monkeypatch.setattr(export, "CHUNK_ROWS", 10)
+    export_dataset(path, tmp_path / "out", as_="parquet", profile="all", lang="en", ratios=(1, 0, 0))
+    back = pd.read_parquet(tmp_path / "out" / "train.parquet")
+    assert len(back) == len(frame[frame["lang"].isin(["en", "und"])])
+    assert back["note"].dropna().str.startswith("checked").all() and back["note"].notna().sum() > 50
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.text(max_size=3), max_size=12), max_size=6))
+def test_hash_set_marks_the_first_of_each_value_once(batches):
+    hashes, reference = HashSet(), set()
+    for batch in batches:
+        expected = []
+        for value in batch:
+            expected.append(value not in reference)
+            reference.add(value)
+        assert hashes.add(batch).tolist() == expected
+    assert hashes.size == len(reference)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 8, 1000])
+def test_corpus_stats_in_pieces_equal_stats_of_the_whole(tmp_path, corpus, monkeypatch, rows):
+    path = tmp_path / "labels.csv"
+    corpus.to_csv(path, index=False)
+    monkeypatch.setattr(export, "CHUNK_ROWS", rows)
+    assert corpus_stats(path) == corpus_stats(corpus)
 
 
 # --- stats -------------------------------------------------------------------------------
