@@ -90,7 +90,7 @@ def label(
         typer.Option(
             "--output",
             "-o",
-            help="Output file; its extension picks the format (.jsonl, .csv, .parquet; .jsonl.gz and .csv.gz are gzipped). Default: JSONL on standard output.",
+            help="Output file; its extension picks the format (.jsonl, .csv, .parquet; .jsonl.gz, .csv.gz, .jsonl.zst and .csv.zst are compressed). Default: JSONL on standard output.",
         ),
     ] = None,
     format: Annotated[
@@ -443,7 +443,9 @@ def _print_report(report) -> None:
 def export(
     labelled: Annotated[
         str,
-        typer.Argument(help="Output of `classifier label` (.jsonl, .csv or .parquet; - for JSONL on standard input)."),
+        typer.Argument(
+            help="Output of `classifier label` (.jsonl, .csv or .parquet; compressed too: .jsonl.gz, .csv.zst; - for JSONL on standard input)."
+        ),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write; must be empty unless --overwrite.")],
     as_: Annotated[
@@ -536,7 +538,10 @@ def export(
 @app.command()
 def stats(
     labelled: Annotated[
-        str, typer.Argument(help="Output of `classifier label` (.jsonl, .csv or .parquet; .jsonl.gz, .csv.gz).")
+        str,
+        typer.Argument(
+            help="Output of `classifier label` (.jsonl, .csv or .parquet; compressed too: .jsonl.gz, .csv.zst)."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,

@@ -16,14 +16,12 @@ so a crash never leaves half a file behind. Functions are silent and return data
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import math
 import re
 import sys
 import unicodedata
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
@@ -37,8 +35,9 @@ import pandas as pd
 
 from classifier.config import DEFAULT_PROFILE, DEFAULT_SEED, UND
 from classifier.errors import InputError, OutputError
+from classifier.readers import COMPRESSION_OPENERS, DECOMPRESSION_ERRORS
 from classifier.types import RECORD_COLUMNS, Label, Profile, Role
-from classifier.write import FORMAT_EXTENSIONS, atomic_path, format_of, is_gzip
+from classifier.write import FORMAT_EXTENSIONS, atomic_path, compression_of, format_of
 
 # --- vocabulary and defaults -------------------------------------------------------------
 
@@ -235,7 +234,7 @@ def iter_labelled(path: Path | str, format: str | None = None, rows: int | None 
     if name != "-" and not Path(name).is_file():
         raise InputError(
             f"Labelled file {name} not found. Give the path of a file written by "
-            "'classifier label' (.jsonl, .csv or .parquet; .jsonl.gz, .csv.gz), or '-' for standard input."
+            "'classifier label' (.jsonl, .csv or .parquet; .jsonl.gz, .csv.zst), or '-' for standard input."
         )
     readers = {"jsonl": _jsonl_pieces, "csv": _csv_pieces, "parquet": _parquet_pieces}
     pieces = readers[fmt](name, rows or CHUNK_ROWS)
@@ -264,7 +263,8 @@ def _input_format(name: str, format: str | None) -> str:
     if fmt is None:
         raise InputError(
             f"Cannot tell the format of {name} from its extension '{Path(name).suffix}'. "
-            f"Allowed: {', '.join(FORMAT_EXTENSIONS)}, and .jsonl.gz / .csv.gz. Rename the file or use --format."
+            f"Allowed: {', '.join(FORMAT_EXTENSIONS)}, compressed too (.jsonl.gz, .csv.zst). "
+            "Rename the file or use --format."
         )
     return fmt.value
 
@@ -273,7 +273,7 @@ def _jsonl_pieces(name: str, rows: int) -> Iterator[tuple[pd.DataFrame, list[int
     records: list[dict] = []
     lines: list[int] = []
     read = 0
-    opener = gzip.open if is_gzip(name) else open
+    opener = COMPRESSION_OPENERS.get(compression_of(name) or "", open)
     stream = sys.stdin.buffer if name == "-" else opener(name, "rb")
     try:
         for number, raw in enumerate(stream, start=1):
@@ -307,9 +307,10 @@ def _jsonl_pieces(name: str, rows: int) -> Iterator[tuple[pd.DataFrame, list[int
                 yield pd.DataFrame.from_records(records), lines
                 read += len(records)
                 records, lines = [], []
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+    except DECOMPRESSION_ERRORS as exc:
         raise InputError(
-            f"{name}: truncated or corrupt gzip file after {read + len(records)} rows ({exc}). Label the corpus again."
+            f"{name}: truncated or corrupt compressed file after {read + len(records)} rows ({exc}). "
+            "Label the corpus again."
         ) from exc
     finally:
         if stream is not sys.stdin.buffer:
@@ -319,19 +320,28 @@ def _jsonl_pieces(name: str, rows: int) -> Iterator[tuple[pd.DataFrame, list[int
 
 
 def _csv_pieces(name: str, rows: int) -> Iterator[tuple[pd.DataFrame, list[int] | None]]:
-    source = sys.stdin if name == "-" else name
-    try:
-        # utf-8-sig: a labelled CSV corrected in Excel comes back with a byte-order mark.
-        reader = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig", chunksize=rows)
-        with reader:
-            for frame in reader:
-                yield frame, None
-    except pd.errors.EmptyDataError:
-        return
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise InputError(
-            f"{name} could not be read as CSV: {exc}. Check the quoting of that line, or write the labels as JSONL."
-        ) from exc
+    compression = compression_of(name)
+    with ExitStack() as stack:
+        if name == "-":
+            source: Any = sys.stdin
+        elif compression:
+            opener = COMPRESSION_OPENERS[compression]
+            source = stack.enter_context(opener(name, "rt", encoding="utf-8-sig", newline=""))
+        else:
+            source = name
+        try:
+            # utf-8-sig: a labelled CSV corrected in Excel comes back with a byte-order mark.
+            reader = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig", chunksize=rows)
+            with reader:
+                yield from ((frame, None) for frame in reader)
+        except pd.errors.EmptyDataError:
+            return
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise InputError(
+                f"{name} could not be read as CSV: {exc}. Check the quoting of that line, or write the labels as JSONL."
+            ) from exc
+        except DECOMPRESSION_ERRORS as exc:
+            raise InputError(f"{name}: truncated or corrupt compressed file ({exc}). Label the corpus again.") from exc
 
 
 def _parquet_pieces(name: str, rows: int) -> Iterator[tuple[pd.DataFrame, list[int] | None]]:

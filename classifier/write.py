@@ -1,5 +1,5 @@
 """Write labelled units as JSONL, CSV or Parquet, streaming, and atomically for files;
-JSONL and CSV gzip-compressed when the file name ends in .gz."""
+JSONL and CSV compressed when the file name ends in .gz (gzip) or .zst (Zstandard)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from enum import Enum
 from pathlib import Path
 
 from classifier.errors import OutputError
+from classifier.readers import COMPRESSION_OPENERS, zstd
 from classifier.types import RECORD_COLUMNS
 
 PARQUET_BATCH_ROWS = 20_000
@@ -27,7 +28,10 @@ class OutputFormat(str, Enum):
     PARQUET = "parquet"
 
 
-# File extensions and the format each names; under .gz, JSONL and CSV are gzipped.
+# Compressions an output file may have, by its last extension; any of COMPRESSION_OPENERS's
+# (.bz2 and .xz too) is read back.
+OUTPUT_COMPRESSIONS = (".gz", ".zst")
+# File extensions and the format each names; under .gz or .zst, JSONL and CSV are compressed.
 FORMAT_EXTENSIONS = {
     ".jsonl": OutputFormat.JSONL,
     ".ndjson": OutputFormat.JSONL,
@@ -40,46 +44,58 @@ FORMAT_EXTENSIONS = {
 
 def format_of(path: str | Path) -> OutputFormat | None:
     """The format a file name's extension names (``labels.jsonl.gz``: JSONL), if any;
-    Parquet is never gzipped, as it compresses itself."""
-    named = Path(path).with_suffix("") if is_gzip(path) else Path(path)
+    Parquet is never compressed again, as it compresses itself."""
+    named = Path(path).with_suffix("") if compression_of(path) else Path(path)
     fmt = FORMAT_EXTENSIONS.get(named.suffix.lower())
     return None if fmt is OutputFormat.PARQUET and named != Path(path) else fmt
 
 
 def output_format(path: str | Path | None, explicit: OutputFormat | str | None = None) -> OutputFormat:
     """The format named by ``explicit``, else by the file's extension; JSONL on stdout."""
+    compression = compression_of(path)
+    if compression and compression not in OUTPUT_COMPRESSIONS:
+        raise OutputError(
+            f"{path}: cannot write {compression} files. Compress JSONL or CSV output with "
+            f"{' or '.join(OUTPUT_COMPRESSIONS)} (labels.jsonl.zst), or write it plain."
+        )
     if explicit:
         return OutputFormat(explicit)
     if path is None or str(path) == "-":
         return OutputFormat.JSONL
     fmt = format_of(path)
-    if fmt is None and is_gzip(path) and format_of(Path(path).with_suffix("")) is OutputFormat.PARQUET:
+    if fmt is None and compression and format_of(Path(path).with_suffix("")) is OutputFormat.PARQUET:
         raise OutputError(f"{path}: Parquet compresses itself; write it as {Path(path).with_suffix('')}.")
     if fmt is None:
         raise OutputError(
-            f"Cannot tell the output format of {path} from its extension. "
-            "Use .jsonl, .csv or .parquet (.jsonl.gz, .csv.gz to compress), or pass --format."
+            f"Cannot tell the output format of {path} from its extension. Use .jsonl, .csv or .parquet "
+            "(.jsonl.gz, .csv.gz, .jsonl.zst or .csv.zst to compress), or pass --format."
         )
     return fmt
 
 
-def is_gzip(path: str | Path | None) -> bool:
-    return path is not None and str(path) != "-" and Path(path).suffix.lower() == ".gz"
+def compression_of(path: str | Path | None) -> str | None:
+    """The compression a file name's last extension names (``.gz``, ``.zst``, ...), if any."""
+    if path is None or str(path) == "-":
+        return None
+    suffix = Path(path).suffix.lower()
+    return suffix if suffix in COMPRESSION_OPENERS else None
 
 
 @contextmanager
-def _text_output(tmp: Path, gzipped: bool) -> Iterator[io.TextIOBase]:
-    """A text stream into ``tmp``; gzipped without a time or a name in its header, so that the
-    same rows give the same bytes."""
+def _text_output(tmp: Path, compression: str | None) -> Iterator[io.TextIOBase]:
+    """A text stream into ``tmp``, compressed as ``compression`` names (``.gz`` or ``.zst``);
+    gzip without a time or a name in its header, so that the same rows give the same bytes
+    (Zstandard's frames hold neither)."""
     with tmp.open("wb") as raw:
-        if not gzipped:
+        if compression is None:
             with io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
                 yield handle
             return
-        with (
-            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as packed,
-            io.TextIOWrapper(packed, encoding="utf-8", newline="") as handle,
-        ):
+        if compression == ".gz":
+            packer = gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
+        else:
+            packer = zstd.ZstdFile(raw, mode="wb")
+        with packer as packed, io.TextIOWrapper(packed, encoding="utf-8", newline="") as handle:
             yield handle
 
 
@@ -181,7 +197,7 @@ def write_records(records: Iterable[dict], path: str | Path | None, fmt: OutputF
     with atomic_path(Path(path)) as tmp:
         if fmt is OutputFormat.PARQUET:
             return _write_parquet(records, tmp)
-        with _text_output(tmp, is_gzip(path)) as handle:
+        with _text_output(tmp, compression_of(path)) as handle:
             return _write_jsonl(records, handle) if fmt is OutputFormat.JSONL else _write_csv(records, handle)
 
 
@@ -199,7 +215,7 @@ def merge_parts(parts: list[Path], output: Path, fmt: OutputFormat) -> None:
                 if not parts:
                     writer.write_table(_parquet_schema().empty_table())
             return
-        with _text_output(tmp, is_gzip(output)) as text_out:
+        with _text_output(tmp, compression_of(output)) as text_out:
             out = text_out.buffer
             if fmt is OutputFormat.CSV and not parts:
                 out.write((",".join(RECORD_COLUMNS) + "\r\n").encode("utf-8"))

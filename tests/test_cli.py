@@ -131,23 +131,25 @@ def test_jobs_give_the_same_output_in_the_same_order(tiny_model, tmp_path):
     assert outputs[0] == outputs[1] and outputs[0].count(b"\n") > 100
 
 
-def test_gzip_output_holds_the_same_rows_and_the_same_bytes_every_time(tiny_model, tmp_path):
-    import gzip
-
+@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def test_compressed_output_holds_the_same_rows_and_the_same_bytes_every_time(tiny_model, tmp_path, suffix):
     from classifier.export import read_labelled
+    from classifier.readers import COMPRESSION_OPENERS
 
     plain = tmp_path / "labels.csv"
     base = ["label", str(SAMPLE), "-m", str(tiny_model), "-q", "--chunk-docs", "2"]
     assert runner.invoke(app, [*base, "-o", str(plain)]).exit_code == 0
     packed = []
-    for jobs in ("1", "2"):  # two parts' files joined into one gzip stream
-        out = tmp_path / f"labels{jobs}.csv.gz"
+    for jobs in ("1", "2"):  # two parts' files joined into one compressed stream
+        out = tmp_path / f"labels{jobs}.csv{suffix}"
         result = runner.invoke(app, [*base, "-o", str(out), "--jobs", jobs])
         assert result.exit_code == 0, result.output
         packed.append(out.read_bytes())
-    assert packed[0] == packed[1] and gzip.decompress(packed[0]) == plain.read_bytes()
-    assert read_labelled(tmp_path / "labels1.csv.gz").equals(read_labelled(plain))
-    result = runner.invoke(app, [*base, "-o", str(tmp_path / "labels.parquet.gz")])
+    assert packed[0] == packed[1]
+    with COMPRESSION_OPENERS[suffix](tmp_path / f"labels1.csv{suffix}", "rb") as handle:
+        assert handle.read() == plain.read_bytes()
+    assert read_labelled(tmp_path / f"labels1.csv{suffix}").equals(read_labelled(plain))
+    result = runner.invoke(app, [*base, "-o", str(tmp_path / f"labels.parquet{suffix}")])
     assert result.exit_code == 1 and "Parquet compresses itself" in result.output
 
 

@@ -148,17 +148,26 @@ def test_read_labelled_after_an_editor_added_a_byte_order_mark(tmp_path, corpus,
     assert _records(read_labelled(path)) == _records(corpus)
 
 
-def test_read_labelled_gzip_jsonl_and_a_cut_one(tmp_path, corpus):
-    import gzip
+@pytest.mark.parametrize("table", ["jsonl", "csv"])
+@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def test_read_labelled_compressed_and_a_cut_one(tmp_path, corpus, monkeypatch, table, suffix):
+    from classifier.readers import COMPRESSION_OPENERS
 
-    plain, packed = tmp_path / "labels.jsonl", tmp_path / "labels.jsonl.gz"
+    fmt = OutputFormat(table)
+    plain, packed = tmp_path / f"labels.{table}", tmp_path / f"labels.{table}{suffix}"
     for path in (plain, packed):
-        write_records(iter(_records(corpus)), path, OutputFormat.JSONL)
-    assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
+        write_records(iter(_records(corpus)), path, fmt)
+    with COMPRESSION_OPENERS[suffix](packed, "rb") as handle:
+        assert handle.read() == plain.read_bytes()
+    monkeypatch.setattr(export, "CHUNK_ROWS", 10)
     assert read_labelled(packed).equals(read_labelled(plain))
-    cut = tmp_path / "cut.jsonl.gz"
-    cut.write_bytes(packed.read_bytes()[:-12])
-    with pytest.raises(InputError, match=r"cut\.jsonl\.gz: truncated or corrupt gzip file"):
+    assert corpus_stats(packed) == corpus_stats(plain)
+    cut = tmp_path / f"cut.{table}{suffix}"
+    cut.write_bytes(packed.read_bytes()[: len(packed.read_bytes()) // 2])
+    with pytest.raises(
+        InputError,
+        match=rf"cut\.{table}\{suffix}: truncated or corrupt compressed file",
+    ):
         read_labelled(cut)
 
 

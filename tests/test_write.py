@@ -57,11 +57,18 @@ def test_format_from_extension_and_errors(tmp_path):
     assert output_format(tmp_path / "x.txt", "csv") is OutputFormat.CSV
     assert output_format(tmp_path / "x.jsonl.gz") is OutputFormat.JSONL
     assert output_format(tmp_path / "x.CSV.GZ") is OutputFormat.CSV
+    assert output_format(tmp_path / "x.jsonl.zst") is OutputFormat.JSONL
+    with pytest.raises(
+        OutputError, match=r"x\.jsonl\.bz2: cannot write \.bz2 files\. Compress JSONL or CSV output with \.gz or \.zst"
+    ):
+        output_format(tmp_path / "x.jsonl.bz2")
+    with pytest.raises(OutputError, match=r"Parquet compresses itself"):
+        output_format(tmp_path / "x.parquet.zst")
     with pytest.raises(OutputError, match=r"Parquet compresses itself; write it as .*x\.parquet\."):
         output_format(tmp_path / "x.parquet.gz")
     with pytest.raises(OutputError, match=r"format of .*x\.gz from its extension"):
         output_format(tmp_path / "x.gz")
-    with pytest.raises(OutputError, match=r"Use \.jsonl, \.csv or \.parquet \(\.jsonl\.gz, \.csv\.gz .*--format"):
+    with pytest.raises(OutputError, match=r"Use \.jsonl, \.csv or \.parquet \(\.jsonl\.gz, \.csv\.gz, .*--format"):
         output_format(tmp_path / "x.txt")
 
 
