@@ -486,6 +486,13 @@ def export(
         str, typer.Option(help="With --as text: files (one .txt per document) or jsonl (id, text).")
     ] = "files",
     overwrite: Annotated[bool, typer.Option(help="Allow writing into a folder that is not empty.")] = False,
+    table_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="How to read LABELLED: jsonl, csv or parquet. Default: by its extension; JSONL on standard input.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Turn labelled units into a dataset: training splits, fastText files or cleaned text.
@@ -523,6 +530,7 @@ def export(
                 text_layout=text_layout,
                 command="classifier " + " ".join(sys.argv[1:]),
                 overwrite=overwrite,
+                format=table_format,
                 progress=lambda units: bar.update(task, completed=units),
             )
     except ClassifierError as error:
@@ -544,6 +552,13 @@ def stats(
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    table_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="How to read LABELLED: jsonl, csv or parquet. Default: by its extension; JSONL on standard input.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Counts and shares of units by label, role, language and source.
@@ -555,7 +570,9 @@ def stats(
     try:
         with _progress(quiet) as bar:
             task = bar.add_task("units read", total=None)
-            report = corpus_stats(labelled, progress=lambda units: bar.update(task, completed=units))
+            report = corpus_stats(
+                labelled, format=table_format, progress=lambda units: bar.update(task, completed=units)
+            )
     except ClassifierError as error:
         _fail(error)
     if as_json:

@@ -75,6 +75,17 @@ def test_label_to_stdout_as_jsonl_then_stats_and_export(tiny_model, tmp_path):
     in_doc_language = [r for r in rows if r["lang"] in (r["doc_lang"], "und")]
     assert len(lines) == len(in_doc_language) < len(rows)  # Spanish units left out by default
     assert all(line.startswith("__label__") and "\n" not in line for line in lines)
+    # A table whose name does not say its format: --format says it, as the error advises.
+    renamed = tmp_path / "labels.txt"
+    path.rename(renamed)
+    unnamed = runner.invoke(app, ["stats", str(renamed), "--json"])
+    assert unnamed.exit_code == 1 and "Rename the file or use --format." in unnamed.output
+    named = runner.invoke(app, ["stats", str(renamed), "--json", "--format", "jsonl"])
+    assert json.loads(named.stdout)["units"] == len(rows)
+    again = runner.invoke(
+        app, ["export", str(renamed), "-o", str(tmp_path / "ds2"), "--as", "fasttext", "--format", "jsonl"]
+    )
+    assert again.exit_code == 0 and json.loads(again.stdout)["rows"] == json.loads(exported.stdout)["rows"]
 
 
 def test_errors_are_one_line_with_the_fix(tiny_model, tmp_path):
