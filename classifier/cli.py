@@ -63,6 +63,22 @@ ModelOption = Annotated[
     ),
 ]
 
+# The arguments and options of the commands that read a labelled table (export, stats).
+LabelledArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Output of `classifier label` (.jsonl, .csv or .parquet; compressed too: .jsonl.gz, .csv.zst; - for JSONL on standard input)."
+    ),
+]
+TableFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="How to read LABELLED: jsonl, csv or parquet. Default: by its extension; JSONL on standard input.",
+    ),
+]
+QuietProgressOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+
 
 def _progress(quiet: bool) -> Progress:
     return Progress(
@@ -441,12 +457,7 @@ def _print_report(report) -> None:
 
 @app.command()
 def export(
-    labelled: Annotated[
-        str,
-        typer.Argument(
-            help="Output of `classifier label` (.jsonl, .csv or .parquet; compressed too: .jsonl.gz, .csv.zst; - for JSONL on standard input)."
-        ),
-    ],
+    labelled: LabelledArgument,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write; must be empty unless --overwrite.")],
     as_: Annotated[
         str,
@@ -486,14 +497,8 @@ def export(
         str, typer.Option(help="With --as text: files (one .txt per document) or jsonl (id, text).")
     ] = "files",
     overwrite: Annotated[bool, typer.Option(help="Allow writing into a folder that is not empty.")] = False,
-    table_format: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            help="How to read LABELLED: jsonl, csv or parquet. Default: by its extension; JSONL on standard input.",
-        ),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    table_format: TableFormatOption = None,
+    quiet: QuietProgressOption = False,
 ) -> None:
     """Turn labelled units into a dataset: training splits, fastText files or cleaned text.
 
@@ -545,21 +550,10 @@ def export(
 
 @app.command()
 def stats(
-    labelled: Annotated[
-        str,
-        typer.Argument(
-            help="Output of `classifier label` (.jsonl, .csv or .parquet; compressed too: .jsonl.gz, .csv.zst)."
-        ),
-    ],
+    labelled: LabelledArgument,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
-    table_format: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            help="How to read LABELLED: jsonl, csv or parquet. Default: by its extension; JSONL on standard input.",
-        ),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    table_format: TableFormatOption = None,
+    quiet: QuietProgressOption = False,
 ) -> None:
     """Counts and shares of units by label, role, language and source.
 
