@@ -69,7 +69,7 @@ OPTIONAL_COLUMNS = {"source": ""}
 COLUMN_DOCS = {
     "doc_id": ("string", "document id (path, URL or id column of the corpus)"),
     "unit": ("int64", "index of the unit in its document"),
-    "paragraph": ("int64", "index of the blank-line block the unit came from"),
+    "paragraph": ("int64", "index of the blank-line block the unit came from (of its line, without blank lines)"),
     "start": ("int64", "character offset of the unit's start in the document"),
     "end": ("int64", "character offset of the unit's end in the document"),
     "text": ("string", "the unit's text"),

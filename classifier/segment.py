@@ -156,19 +156,31 @@ def batches(line_counts: Sequence[int], max_lines: int) -> Iterator[range]:
             start, total = i + 1, 0
 
 
+def unit_paragraphs(lines: Sequence[Line]) -> list[int]:
+    """Each line's paragraph, as units count them: its blank-line block; but where a document
+    has no blank line between its lines at all (Common Crawl's WET files and most JSONL corpora
+    write a page so, one paragraph a line), each line is a paragraph of its own, so that units
+    stay paragraphs instead of runs of like paragraphs. The models still read the block."""
+    if len(lines) > 1 and lines[-1].paragraph == lines[0].paragraph:
+        return list(range(len(lines)))
+    return [line.paragraph for line in lines]
+
+
 def join_units(document: Document, lines: Sequence[Line], keys: Sequence[object]) -> list[Unit]:
-    """Merge consecutive lines of one block that share a key (label, language) into units."""
+    """Merge consecutive lines of one paragraph (``unit_paragraphs``) that share a key (label,
+    language) into units."""
     units: list[Unit] = []
+    paragraphs = unit_paragraphs(lines)
     group_start = 0
     for i in range(1, len(lines) + 1):
-        if i < len(lines) and lines[i].paragraph == lines[group_start].paragraph and keys[i] == keys[group_start]:
+        if i < len(lines) and paragraphs[i] == paragraphs[group_start] and keys[i] == keys[group_start]:
             continue
         first, last = lines[group_start], lines[i - 1]
         units.append(
             Unit(
                 doc_id=document.id,
                 index=len(units),
-                paragraph=first.paragraph,
+                paragraph=paragraphs[group_start],
                 start=first.start,
                 end=last.end,
                 text=document.text[first.start : last.end],

@@ -75,7 +75,8 @@ class Unit:
     """A labelled stretch of a document: a paragraph, or one part of a mixed paragraph.
 
     ``text == document.text[start:end]``; ``paragraph`` is the index of the blank-line
-    block it came from, so a mixed block split into lines can be put back together.
+    block it came from, so a mixed block split into lines can be put back together (in a
+    document without blank lines, of its line: see ``segment.unit_paragraphs``).
     """
 
     doc_id: str

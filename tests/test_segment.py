@@ -34,6 +34,18 @@ def test_join_units_merges_same_key_within_a_block_only():
         assert text[unit.start : unit.end] == unit.text
 
 
+def test_without_blank_lines_each_line_is_a_paragraph_of_its_own():
+    # As Common Crawl's WET files and most JSONL corpora write a page: one paragraph a line.
+    text = "Menu\nSearch\nHeadline\nBody one.\nBody two."
+    lines = split_lines(text)
+    assert {line.paragraph for line in lines} == {0}  # one block for the models
+    units = join_units(Document("d", text), lines, ["nav", "nav", "head", "body", "body"])
+    assert [u.text for u in units] == text.split("\n")
+    assert [u.paragraph for u in units] == [0, 1, 2, 3, 4]
+    single = join_units(Document("s", "One line."), split_lines("One line."), ["body"])
+    assert [(u.text, u.paragraph) for u in single] == [("One line.", 0)]
+
+
 def test_normalise_is_for_models_only():
     assert normalise("a\u00a0b\u200b c\r\n d") == "a b c d"
 
