@@ -978,55 +978,46 @@ def _stream_export(pieces: Iterable[pd.DataFrame], plan: _Plan, sink: _Sink, pro
                 tally.dropped.update(dropped)
                 kept = frame.loc[mask]
                 kept_split = split[mask.to_numpy()]
-                for name in SPLITS:
-                    part = kept[kept_split == name]
-                    if not len(part):
-                        continue
+                parts = {name: kept[kept_split == name] for name in SPLITS}
+                for name, part in parts.items():
                     tally.rows[name] += len(part)
                     tally.labels[name].update(part["label"])
                     tally.langs[name].update(part["lang"])
                 ids = kept["doc_id"].to_numpy(dtype=object)
                 if len(ids):
-                    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+                    starts = _run_starts(ids)
                     if ids[0] == last_kept:
                         starts = starts[1:]
                     tally.documents.update(kept_split[starts])
                     last_kept = ids[-1]
-                sink.write(kept, kept_split)
+                sink.write(kept, kept_split, parts)
                 read += len(frame)
                 progress(read)
             tally.paths = sink.close()
         except BaseException:
             sink.discard()
             raise
-    tally.all_documents, tally.groups = runs.documents.size, runs.groups.size
-    for name in ("profile", "lang", "und", "min_chars", "empty", "duplicate"):
-        tally.dropped.setdefault(name, 0)
+    tally.all_documents, tally.groups = runs.order.documents.size, runs.groups.size
     return tally
 
 
-class _DocumentRuns:
-    """Each row's split, a piece at a time: a document's split is set by its first unit, and
-    its units must follow one another (a document seen again after another one is an error)."""
+def _run_starts(ids: np.ndarray) -> np.ndarray:
+    """Where each run of equal document ids starts."""
+    return np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, dtype=np.int64)
 
-    def __init__(self, plan: _Plan) -> None:
-        self.plan = plan
+
+class _DocumentOrder:
+    """Checks, a piece at a time, that each document's units follow one another (a document
+    seen again after another one needs the whole table), and counts the documents."""
+
+    def __init__(self) -> None:
         self.documents = HashSet()
-        self.groups = HashSet()
-        self.last: tuple[str, str] | None = None  # the last document and its split
+        self.last_id: object = None
 
-    def splits(self, frame: pd.DataFrame, before: int) -> np.ndarray:
-        if not len(frame):
-            return np.zeros(0, dtype=object)
-        group_by = self.plan.group_by
-        if group_by not in (None, "site") and group_by not in frame.columns:
-            raise InputError(
-                f"Cannot group by '{group_by}': no such column. Use site, or one of the columns: "
-                f"{', '.join(map(str, frame.columns))}."
-            )
-        ids = frame["doc_id"].to_numpy(dtype=object)
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        continued = self.last is not None and ids[0] == self.last[0]
+    def runs(self, ids: np.ndarray, before: int) -> tuple[np.ndarray, bool]:
+        """Where the piece's documents start, and whether the first continues the last piece's."""
+        starts = _run_starts(ids)
+        continued = bool(len(ids)) and ids[0] == self.last_id
         fresh = starts[1:] if continued else starts
         new = self.documents.add(ids[fresh])
         if not new.all():
@@ -1035,13 +1026,38 @@ class _DocumentRuns:
                 f"row {before + row + 1}: document '{ids[row]}' comes back after other documents "
                 "(as 'classifier label' writes them, a document's units follow one another)"
             )
+        if len(ids):
+            self.last_id = ids[-1]
+        return starts, continued
+
+
+class _DocumentRuns:
+    """Each row's split, a piece at a time: a document's split is set by its first unit."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self.plan = plan
+        self.order = _DocumentOrder()
+        self.groups = HashSet()
+        self.last_split = ""
+
+    def splits(self, frame: pd.DataFrame, before: int) -> np.ndarray:
+        group_by = self.plan.group_by
+        if group_by not in (None, "site") and group_by not in frame.columns:
+            raise InputError(
+                f"Cannot group by '{group_by}': no such column. Use site, or one of the columns: "
+                f"{', '.join(map(str, frame.columns))}."
+            )
+        ids = frame["doc_id"].to_numpy(dtype=object)
+        starts, continued = self.order.runs(ids, before)
+        fresh = starts[1:] if continued else starts
         keys = [self._key(frame, row) for row in fresh]
         self.groups.add(keys)
         names = [split_of(key, self.plan.ratios, self.plan.seed) for key in keys]
         if continued:
-            names.insert(0, self.last[1])
+            names.insert(0, self.last_split)
+        if names:
+            self.last_split = names[-1]
         lengths = np.diff(np.r_[starts, len(ids)])
-        self.last = (ids[-1], names[-1])
         return np.repeat(np.array(names, dtype=object), lengths)
 
     def _key(self, frame: pd.DataFrame, row: int) -> str:
@@ -1056,12 +1072,13 @@ class _DocumentRuns:
 
 class _Sink:
     """Where an export writes: ``open`` at the first piece, ``write`` each piece's kept units
-    with their splits, ``close`` for the paths written; ``discard`` after a failure."""
+    (in order, with their splits, and split by split), ``close`` for the paths written;
+    ``discard`` after a failure."""
 
     def open(self, stack: ExitStack, first: pd.DataFrame) -> None:
         raise NotImplementedError
 
-    def write(self, kept: pd.DataFrame, splits: np.ndarray) -> None:
+    def write(self, kept: pd.DataFrame, splits: np.ndarray, parts: dict[str, pd.DataFrame]) -> None:
         raise NotImplementedError
 
     def close(self) -> list[Path]:
@@ -1083,9 +1100,8 @@ class _LinesSink(_Sink):
             tmp = stack.enter_context(atomic_path(path))
             self.handles[split] = stack.enter_context(open(tmp, "w", encoding="utf-8", newline="\n"))
 
-    def write(self, kept: pd.DataFrame, splits: np.ndarray) -> None:
-        for split in SPLITS:
-            part = kept[splits == split]
+    def write(self, kept: pd.DataFrame, splits: np.ndarray, parts: dict[str, pd.DataFrame]) -> None:
+        for split, part in parts.items():
             if len(part):
                 self.handles[split].writelines(line + "\n" for line in self.lines(part))
 
@@ -1121,13 +1137,12 @@ class _HFSink(_LinesSink):
     def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.astype({c: "string" for c in STR_COLUMNS})
 
-    def write(self, kept: pd.DataFrame, splits: np.ndarray) -> None:
+    def write(self, kept: pd.DataFrame, splits: np.ndarray, parts: dict[str, pd.DataFrame]) -> None:
         if not self.parquet:
-            return super().write(kept, splits)
+            return super().write(kept, splits, parts)
         import pyarrow as pa
 
-        for split in SPLITS:
-            part = kept[splits == split]
+        for split, part in parts.items():
             if not len(part):
                 continue
             try:
@@ -1171,12 +1186,12 @@ class _TextSink(_Sink):
             for split in SPLITS:
                 (self.out / split).mkdir(exist_ok=True)
 
-    def write(self, kept: pd.DataFrame, splits: np.ndarray) -> None:
+    def write(self, kept: pd.DataFrame, splits: np.ndarray, parts: dict[str, pd.DataFrame]) -> None:
+        # Documents in the order read: a document begun in the last piece may go on here.
         if not len(kept):
             return
         ids = kept["doc_id"].to_numpy(dtype=object)
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        bounds = np.r_[starts, len(ids)]
+        bounds = np.r_[_run_starts(ids), len(ids)]
         for begin, end in zip(bounds[:-1], bounds[1:], strict=True):
             units = kept.iloc[begin:end]
             if self.pending and self.pending[0]["doc_id"].iat[0] == ids[begin]:
@@ -1380,13 +1395,13 @@ _BREAKDOWNS = ("label", "role", "lang", "source")
 
 
 def _stats_of(pieces: Iterable[pd.DataFrame], progress: Callable[[int], None]) -> StatsReport:
-    runs = _DocumentRuns(_Plan(filters={}, ratios=DEFAULT_RATIOS, seed=DEFAULT_SEED, group_by=None))
+    order = _DocumentOrder()
     sums = {name: pd.DataFrame(columns=["units", "documents", "characters", "kept_units"]) for name in _BREAKDOWNS}
     # The values of the last document read: a document split between two pieces counts once.
     last_doc, last_values = None, {name: set() for name in _BREAKDOWNS}
     units = characters = kept_units = kept_characters = 0
     for frame in pieces:
-        runs.splits(frame, units)  # checks that each document's units are together
+        order.runs(frame["doc_id"].to_numpy(dtype=object), units)
         chars = frame["text"].str.len().astype("int64")
         kept = frame["keep"].astype(bool)
         units += len(frame)
@@ -1438,7 +1453,7 @@ def _stats_of(pieces: Iterable[pd.DataFrame], progress: Callable[[int], None]) -
 
     return StatsReport(
         units=units,
-        documents=runs.documents.size,
+        documents=order.documents.size,
         characters=characters,
         kept_units=kept_units,
         kept_characters=kept_characters,
